@@ -1,0 +1,44 @@
+"""Recovery measures: reconstruction errors and the training loss."""
+
+import jax.numpy as jnp
+
+from overparam.objectives import squared_loss
+from overparam.problems import EntryMask, MatrixProblem
+from overparam.types import Array
+
+
+def reconstruction_error(problem: MatrixProblem, x: Array) -> Array:
+    r"""Squared relative Frobenius error over all entries, as Arora et al. 2019 plot it.
+
+    .. math:: \frac{\|X - W^\star\|_F^2}{\|W^\star\|_F^2}
+       = \frac{1}{d_1 d_2}\sum_{ij}(X_{ij}-W^\star_{ij})^2 \quad\text{when } W^\star
+       \text{ has RMS 1}
+
+    Observed entries are included, as in the paper's "loss/test". NaN when the truth is unknown.
+    """
+    if problem.truth is None:
+        return jnp.asarray(jnp.nan, x.dtype)
+    t = problem.truth
+    return jnp.sum((x - t) ** 2) / jnp.sum(t * t)
+
+
+def unobserved_error(problem: MatrixProblem, x: Array) -> Array:
+    r"""Mean squared error over the unobserved entries, relative to the mean square of the truth.
+
+    .. math:: \frac{\sum_{ij\notin\Omega}(X_{ij}-W^\star_{ij})^2 / |\Omega^c|}
+       {\sum_{ij}(W^\star_{ij})^2/(d_1 d_2)}
+
+    Defined for entry-sampling (completion) problems; NaN otherwise or when no entry is unobserved.
+    """
+    if problem.truth is None or not isinstance(problem.operator, EntryMask):
+        return jnp.asarray(jnp.nan, x.dtype)
+    t = problem.truth
+    hidden = 1.0 - (problem.operator.mask > 0)
+    count = jnp.sum(hidden)
+    mse = jnp.sum(hidden * (x - t) ** 2) / jnp.where(count > 0, count, jnp.nan)
+    return mse / jnp.mean(t * t)
+
+
+def train_loss(problem: MatrixProblem, x: Array) -> Array:
+    """The data fit that training minimizes: :func:`overparam.objectives.squared_loss`."""
+    return squared_loss(problem, x)

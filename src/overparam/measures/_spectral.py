@@ -1,0 +1,46 @@
+"""Spectral measures of a matrix: singular values, norms, effective rank."""
+
+import jax.numpy as jnp
+
+from overparam._linalg import svdvals
+from overparam.types import Array
+
+
+def singular_values(x: Array) -> Array:
+    """Singular values of ``x`` (shape (d1, d2)) in descending order, shape (min(d1, d2),).
+
+    Safe to batch across CPU devices (see :mod:`overparam._linalg`); not differentiable.
+    """
+    return svdvals(x)
+
+
+def nuclear_norm(x: Array) -> Array:
+    r"""Nuclear (trace) norm :math:`\|X\|_* = \sum_i \sigma_i(X)`."""
+    return jnp.sum(singular_values(x))
+
+
+def effective_rank(x: Array) -> Array:
+    r"""Effective rank of Roy and Vetterli (2007).
+
+    .. math:: \operatorname{erank}(X) = \exp\Big(-\sum_i p_i \log p_i\Big),\qquad
+       p_i = \sigma_i / \|\sigma\|_1,
+
+    with :math:`0 \log 0 = 0`. It equals k for a matrix with k equal nonzero singular values.
+
+    References: O. Roy, M. Vetterli, "The effective rank: a measure of effective
+    dimensionality", EUSIPCO 2007; used in Arora et al. 2019, Fig. 2.
+    """
+    s = singular_values(x)
+    p = s / jnp.sum(s)
+    safe = jnp.where(p > 0, p, 1.0)
+    return jnp.exp(-jnp.sum(jnp.where(p > 0, p * jnp.log(safe), 0.0)))
+
+
+def schatten_quasi_norm(x: Array, p) -> Array:
+    r"""Schatten-p (quasi-)norm :math:`\|X\|_{S_p} = (\sum_i \sigma_i^p)^{1/p}`, for p > 0.
+
+    Arora et al. 2019 consider :math:`p = 2/N` for a depth-N factorization (their code logs
+    :math:`\sum_i\sigma_i^{2/N}`, the p-th power of this value).
+    """
+    s = singular_values(x)
+    return jnp.sum(s**p) ** (1.0 / p)

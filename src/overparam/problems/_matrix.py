@@ -1,0 +1,134 @@
+"""Low-rank matrix recovery problems: ground truth, operator and observations."""
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from overparam.problems._operators import DenseSensing, EntryMask, Operator
+from overparam.types import Array
+
+BAD_SIZE_MSG = "{name} must be a positive integer, got {value!r}"
+
+
+class MatrixProblem(NamedTuple):
+    """A matrix recovery problem: recover ``truth`` from ``observations = A(truth)``.
+
+    ``observations`` has the shape of ``operator.apply(X)``; entries with weight 0 are ignored.
+    ``truth`` is None when unknown (a user's data set), in which case error measures are NaN.
+    """
+
+    operator: Operator
+    observations: Array
+    truth: Array | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.operator.shape
+
+
+def _check_positive(**sizes: int) -> None:
+    for name, value in sizes.items():
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(BAD_SIZE_MSG.format(name=name, value=value))
+
+
+def low_rank_truth(key: Array, d1: int, d2: int, rank: int, dtype=jnp.float32) -> Array:
+    r"""Random rank-``rank`` matrix with entries of root-mean-square 1.
+
+    .. math:: W^\star = c\, U V^\top / \sqrt{r},\quad U \in \mathbb{R}^{d_1\times r},
+       V \in \mathbb{R}^{d_2\times r} \text{ iid } N(0,1),\quad
+       c \text{ such that } \|W^\star\|_F = \sqrt{d_1 d_2}.
+
+    References: Arora, Cohen, Hu, Luo 2019, code ``gen_gt.py`` (``||W*||_F = n``).
+
+    Returns:
+      Array of shape (d1, d2).
+    """
+    _check_positive(d1=d1, d2=d2, rank=rank)
+    if rank > min(d1, d2):
+        raise ValueError(f"rank must be <= min(d1, d2) = {min(d1, d2)}, got {rank}")
+    ku, kv = jax.random.split(key)
+    u = jax.random.normal(ku, (d1, rank), dtype)
+    v = jax.random.normal(kv, (d2, rank), dtype)
+    w = u @ v.T / jnp.sqrt(rank)
+    return w * (jnp.sqrt(d1 * d2) / jnp.linalg.norm(w))
+
+
+def uniform_entry_mask(key: Array, d1: int, d2: int, m: int, dtype=jnp.float32) -> Array:
+    """0/1 mask with exactly ``m`` ones placed uniformly without replacement. Shape (d1, d2)."""
+    _check_positive(d1=d1, d2=d2, m=m)
+    if m > d1 * d2:
+        raise ValueError(f"m must be <= d1*d2 = {d1 * d2}, got {m}")
+    idx = jax.random.choice(key, d1 * d2, (m,), replace=False)
+    return jnp.zeros(d1 * d2, dtype).at[idx].set(1).reshape(d1, d2)
+
+
+def completion_problem(truth: Array, mask: Array) -> MatrixProblem:
+    """Matrix completion: observe ``truth`` on the entries where ``mask`` is 1."""
+    if mask.shape != truth.shape:
+        raise ValueError(f"mask shape {mask.shape} must equal truth shape {truth.shape}")
+    mask = mask.astype(truth.dtype)
+    return MatrixProblem(EntryMask(mask), truth * mask, truth)
+
+
+def make_completion(key: Array, truth: Array, m: int) -> MatrixProblem:
+    """Observe ``m`` entries of ``truth``, uniformly without replacement.
+
+    References: Arora et al. 2019, code ``gen_obs.py`` (``torch.multinomial`` without replacement).
+    """
+    d1, d2 = truth.shape
+    return completion_problem(truth, uniform_entry_mask(key, d1, d2, m, truth.dtype))
+
+
+def gaussian_sensing_matrix(key: Array, m: int, d1: int, d2: int, dtype=jnp.float32) -> Array:
+    r"""``m`` Gaussian measurement matrices as rows of an ``m x (d1*d2)`` matrix.
+
+    Entries are iid :math:`N(0, 1/(d_1 d_2))`, i.e. :math:`N(0, 1/n^2)` for square ``n x n``
+    (the paper's code draws ``randn(m, n, n) / n``).
+    """
+    _check_positive(m=m, d1=d1, d2=d2)
+    return jax.random.normal(key, (m, d1 * d2), dtype) / jnp.sqrt(d1 * d2).astype(dtype)
+
+
+def sensing_problem(truth: Array | None, matrix: Array, observations: Array | None = None,
+                    shape: tuple[int, int] | None = None) -> MatrixProblem:
+    """Linear sensing ``y_i = <A_i, truth>`` with the ``A_i`` as rows of ``matrix``."""
+    if shape is None:
+        if truth is None:
+            raise ValueError("shape is required when truth is None")
+        shape = truth.shape
+    d1, d2 = shape
+    if matrix.ndim != 2 or matrix.shape[1] != d1 * d2:
+        raise ValueError(f"sensing matrix must have shape (m, {d1 * d2}), got {matrix.shape}")
+    if observations is None:
+        if truth is None:
+            raise ValueError("observations are required when truth is None")
+        observations = matrix @ truth.reshape(-1)
+    m = matrix.shape[0]
+    op = DenseSensing(matrix, jnp.ones(m, matrix.dtype), jnp.zeros((d1, d2), matrix.dtype))
+    return MatrixProblem(op, observations.astype(matrix.dtype), truth)
+
+
+def make_sensing(key: Array, truth: Array, m: int) -> MatrixProblem:
+    """Gaussian matrix sensing with ``m`` measurements of ``truth``."""
+    d1, d2 = truth.shape
+    return sensing_problem(truth, gaussian_sensing_matrix(key, m, d1, d2, truth.dtype))
+
+
+def pad_measurements(problem: MatrixProblem, size: int) -> MatrixProblem:
+    """Pad a sensing problem with weight-0 measurements up to ``size`` rows.
+
+    Entry-mask problems already have a fixed measurement shape and are returned unchanged.
+    """
+    op = problem.operator
+    if isinstance(op, EntryMask):
+        return problem
+    m = op.matrix.shape[0]
+    if size < m:
+        raise ValueError(f"cannot pad {m} measurements down to {size}")
+    pad = size - m
+    op = DenseSensing(
+        jnp.pad(op.matrix, ((0, pad), (0, 0))), jnp.pad(op.weights, (0, pad)), op.template
+    )
+    return MatrixProblem(op, jnp.pad(problem.observations, (0, pad)), problem.truth)

@@ -1,0 +1,91 @@
+"""Each measure against a slow numpy reference, and the registry's generic checks."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from overparam.measures import (
+    MEASURES,
+    effective_rank,
+    get_measure,
+    nuclear_norm,
+    reconstruction_error,
+    schatten_quasi_norm,
+    singular_values,
+    unobserved_error,
+)
+from overparam.models import deep_factorization
+from overparam.problems import low_rank_truth, make_completion, make_sensing
+
+
+@pytest.fixture
+def matrix(x64):
+    return jax.random.normal(jax.random.PRNGKey(0), (7, 5), jnp.float64)
+
+
+def test_spectral_measures_against_numpy(matrix):
+    s = np.linalg.svd(np.asarray(matrix), compute_uv=False)
+    np.testing.assert_allclose(singular_values(matrix), s, rtol=1e-12)
+    assert float(nuclear_norm(matrix)) == pytest.approx(s.sum(), rel=1e-12)
+    p = s / s.sum()
+    assert float(effective_rank(matrix)) == pytest.approx(np.exp(-(p * np.log(p)).sum()),
+                                                          rel=1e-12)
+    assert float(schatten_quasi_norm(matrix, 2 / 3)) == pytest.approx(
+        (s ** (2 / 3)).sum() ** 1.5, rel=1e-12)
+    assert float(schatten_quasi_norm(matrix, 2.0)) == pytest.approx(np.linalg.norm(matrix),
+                                                                    rel=1e-12)
+
+
+def test_effective_rank_of_k_equal_singular_values_is_k(x64):
+    x = jnp.diag(jnp.asarray([3.0, 3.0, 3.0, 0.0, 0.0], jnp.float64))
+    assert float(effective_rank(x)) == pytest.approx(3.0, rel=1e-12)
+
+
+def test_reconstruction_errors_against_numpy(x64):
+    t = low_rank_truth(jax.random.PRNGKey(1), 6, 6, 2, jnp.float64)
+    p = make_completion(jax.random.PRNGKey(2), t, 10)
+    x = t + 0.1 * jax.random.normal(jax.random.PRNGKey(3), (6, 6), jnp.float64)
+    tt, xx, mask = np.asarray(t), np.asarray(x), np.asarray(p.operator.mask)
+    # the paper's "test loss": mean over all entries of (X - W*)^2 for an RMS-1 truth
+    assert float(reconstruction_error(p, x)) == pytest.approx(np.mean((xx - tt) ** 2), rel=1e-10)
+    hidden = mask == 0
+    expected = np.mean((xx - tt)[hidden] ** 2) / np.mean(tt**2)
+    assert float(unobserved_error(p, x)) == pytest.approx(expected, rel=1e-12)
+    s = make_sensing(jax.random.PRNGKey(4), t, 5)
+    assert np.isnan(float(unobserved_error(s, x)))
+    assert np.isnan(float(reconstruction_error(s._replace(truth=None), x)))
+
+
+@pytest.mark.parametrize("name", sorted(MEASURES))
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
+    with jax.enable_x64(dtype == "float64"):
+        dt = jnp.dtype(dtype)
+        model = deep_factorization(5, 4, 2)
+        t = low_rank_truth(jax.random.PRNGKey(0), 5, 4, 1, dt)
+        problem = make_completion(jax.random.PRNGKey(1), t, 8)
+        keys = jax.random.split(jax.random.PRNGKey(2), 3)
+        params = jax.vmap(lambda k: model.init(k, 0.5, dt))(keys)
+        fn = get_measure(name).fn
+        traces = []
+
+        def counted(p):
+            traces.append(1)
+            return fn(model, p, problem)
+
+        f = jax.jit(jax.vmap(counted))
+        out = f(params)
+        f(jax.tree.map(lambda x: x + 1, params))  # no recompilation on a second call
+        assert len(traces) == 1
+        single = [fn(model, jax.tree.map(lambda x: x[i], params), problem) for i in range(3)]
+        np.testing.assert_allclose(out, np.stack(single), rtol=1e-5 if dtype == "float32"
+                                   else 1e-12)
+        assert out.dtype == dt
+        assert np.all(np.isfinite(out))
+        assert out.shape == ((3, 4) if get_measure(name).vector else (3,))
+
+
+def test_unknown_measure_is_refused():
+    with pytest.raises(ValueError, match="measure must be one of"):
+        get_measure("nuclear")
