@@ -1,0 +1,251 @@
+"""Nuclear-norm minimization under measurement constraints, by ADMM in pure JAX.
+
+One unbatched problem per call; batch with ``jax.vmap(nuclear_norm_min)``.
+"""
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from overparam.problems._matrix import MatrixProblem
+from overparam.problems._operators import DenseSensing, EntryMask
+from overparam.types import Array
+
+RELAXATION = 1.6  # over-relaxation parameter alpha, in (0, 2)
+CHECK_EVERY = 10  # iterations between convergence tests and penalty updates
+RHO_RATIO = 1.2  # residual balancing: rescale rho when sqrt(r_p / r_d) leaves [1/1.2, 1.2]
+EPS_FLOOR = 10.0  # eps is raised to at least EPS_FLOOR * sqrt(max(d1, d2)) * finfo(dtype).eps
+
+
+class NuclearNormResult(NamedTuple):
+    """Output of :func:`nuclear_norm_min`."""
+
+    x: Array  # (d1, d2), the solution (the last singular-value-thresholded iterate)
+    iterations: Array  # (), int32, ADMM iterations run
+    primal_residual: Array  # (), relative primal residual at exit
+    dual_residual: Array  # (), relative dual residual at exit
+    converged: Array  # (), bool, both residuals below the tolerance
+
+
+class _Constraints(NamedTuple):
+    """The real measurements as a matrix ``A`` (unit-norm rows), their box and the x-step."""
+
+    adjoint: Callable[[Array], Array]  # v (p,) -> A^T v (d1*d2,)
+    solve: Callable[[Array, Array], tuple[Array, Array]]  # (v1, v2) -> (x, A x), see below
+    lower: Array  # (p,)
+    upper: Array  # (p,)
+
+
+def _dot(a: Array, b: Array) -> Array:
+    return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)  # never TF32 on GPUs
+
+
+def _completion_constraints(op: EntryMask, y: Array, tol: Array) -> _Constraints:
+    # A = diag(w) over all d1*d2 entries; unobserved entries give zero rows and a [0, 0] box.
+    w = (op.mask > 0).reshape(-1).astype(y.dtype)
+
+    def solve(v1, v2):  # x = (I + A^T A)^{-1} (v1 + A^T v2), elementwise
+        x = (v1 + w * v2) / (1.0 + w)
+        return x, w * x
+
+    y = w * y.reshape(-1)
+    return _Constraints(lambda v: w * v, solve, y - w * tol, y + w * tol)
+
+
+def _sensing_constraints(op: DenseSensing, y: Array, tol: Array) -> _Constraints:
+    # Scaling row i by 1/|a_i| (and y_i, tol alike) leaves the problem unchanged and bounds the
+    # condition number of I + A A^T by 1 + m. Padding rows become zero rows with a [0, 0] box.
+    norms = jnp.linalg.norm(op.matrix, axis=1)
+    active = (op.weights > 0) & (norms > 0)
+    scale = jnp.where(active, 1.0 / jnp.where(active, norms, 1.0), 0.0).astype(y.dtype)
+    a = scale[:, None] * op.matrix
+    y = scale * y
+    m, n = a.shape
+    if m <= n:  # Woodbury: (I + A^T A)^{-1} = I - A^T H A with H = (I + A A^T)^{-1}, m x m
+        eye = jnp.eye(m, dtype=a.dtype)
+        h = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(eye + _dot(a, a.T)), True), eye)
+
+        def solve(v1, v2):
+            ax = v2 + _dot(h, _dot(a, v1) - v2)  # = A x, since A A^T H = I - H
+            return v1 + _dot(v2 - ax, a), ax
+
+    else:
+        eye = jnp.eye(n, dtype=a.dtype)
+        h = jax.scipy.linalg.cho_solve((jnp.linalg.cholesky(eye + _dot(a.T, a)), True), eye)
+
+        def solve(v1, v2):
+            x = _dot(h, v1 + _dot(v2, a))
+            return x, _dot(a, x)
+
+    return _Constraints(lambda v: _dot(v, a), solve, y - scale * tol, y + scale * tol)
+
+
+class _State(NamedTuple):
+    z1: Array  # (d1, d2), copy of x in the nuclear-norm block
+    z2: Array  # (p,), copy of A_w x in the box block
+    u1: Array  # (d1, d2), scaled dual of x = z1
+    u2: Array  # (p,), scaled dual of A_w x = z2
+    rho: Array  # (), penalty
+    k: Array  # (), int32, iterations run
+    primal: Array  # (), relative primal residual
+    dual: Array  # (), relative dual residual
+
+
+def nuclear_norm_min(
+    problem: MatrixProblem, *, tol=0.0, max_iters: int = 20000, eps: float = 1e-7, rho=None
+) -> NuclearNormResult:
+    r"""Minimum nuclear-norm matrix consistent with the observations, by ADMM.
+
+    Solves
+
+    .. math:: \min_{X \in \mathbb{R}^{d_1\times d_2}} \|X\|_*
+       \quad\text{s.t.}\quad |\mathcal{A}(X)_i - y_i| \le \tau
+       \ \text{ for every } i \text{ with } w_i > 0,
+
+    with :math:`\tau` = ``tol`` (``tol = 0``: equality constraints), :math:`\mathcal{A}` =
+    ``problem.operator`` and :math:`w` its weights (measurements with weight 0 are padding or
+    unobserved entries and are not constrained). Writing :math:`x = \operatorname{vec}(X)` and
+    :math:`A` for the real measurements' rows scaled to unit norm (with :math:`y`, :math:`\tau`
+    scaled alike), ADMM runs on the splitting :math:`x = z_1`, :math:`Ax = z_2`:
+
+    .. math::
+       x^{k+1} &= (I + A^\top A)^{-1}\big(z_1^k - u_1^k + A^\top(z_2^k - u_2^k)\big), \\
+       z_1^{k+1} &= \operatorname{SVT}_{1/\rho}(\alpha x^{k+1} + (1-\alpha) z_1^k + u_1^k), \\
+       z_2^{k+1} &= \Pi_{[y-\tau,\,y+\tau]}(\alpha Ax^{k+1} + (1-\alpha) z_2^k + u_2^k), \\
+       u^{k+1} &= u^k + \alpha\,[x^{k+1}; Ax^{k+1}] + (1-\alpha)\,z^k - z^{k+1},
+
+    where :math:`\operatorname{SVT}_t` soft-thresholds singular values by :math:`t` and
+    :math:`\alpha` = 1.6 over-relaxes. The x-step does not depend on :math:`\rho`: it is
+    elementwise for :class:`EntryMask`, and for :class:`DenseSensing` it applies
+    :math:`(I + AA^\top)^{-1}` (Woodbury; the m x m inverse is computed once, by Cholesky).
+    Every 10 iterations the relative residuals
+
+    .. math::
+       r_p = \frac{\|[x - z_1;\ Ax - z_2]\|_2}{\max(\|[x; Ax]\|_2, \|[z_1; z_2]\|_2)},\qquad
+       r_d = \frac{\|\Delta z_1 + A^\top \Delta z_2\|_2}{\max(\|u_1\|_2, \|A^\top u_2\|_2)}
+
+    are computed at the last iteration (:math:`\Delta z = z^{k+1} - z^k`; both are scale-free,
+    :math:`r_d` is Boyd et al.'s dual residual over the size of the dual variable
+    :math:`\rho u`). The run stops when :math:`\max(r_p, r_d) \le \epsilon` with
+    :math:`\epsilon` = ``max(eps, 10 * sqrt(max(d1, d2)) * finfo(dtype).eps)``: rounding
+    in the SVD keeps the residuals above about 1e-6 in float32, so there the floor (1.2e-5 for
+    100 x 100) replaces ``eps``. At the same test :math:`\rho` is rescaled by
+    :math:`\sqrt{r_p / r_d}` (and :math:`u` by the inverse) unless that lies in [1/1.2, 1.2].
+
+    .. note:: ADMM converges slowly (sublinearly) on degenerate problems, e.g. a solution with
+       singular values just above zero; there the error in ``x`` can exceed the residuals by
+       orders of magnitude. The minimizer can also be non-unique (seen for sparse masks, e.g.
+       30 of 100 entries): then any minimizer may be returned. In float32 the stopping floor
+       leaves errors of about 1e-4 to 1e-3 relative to the float64 solution at 100 x 100.
+
+    References: S. Boyd et al., "Distributed Optimization and Statistical Learning via the
+    Alternating Direction Method of Multipliers", 2011, Sec. 3.3-3.4 (stopping, relaxation,
+    residual balancing); J.-F. Cai, E. Candes, Z. Shen, "A Singular Value Thresholding
+    Algorithm for Matrix Completion", 2010 (SVT); N. Parikh, S. Boyd, "Block splitting for
+    distributed optimization", 2014 (graph-form splitting).
+
+    Args:
+      problem: one unbatched problem with an :class:`EntryMask` or :class:`DenseSensing`
+        operator. Its dtype (float32 or float64) is the working precision.
+      tol: half-width of the constraint box, a non-negative scalar; may be traced.
+      max_iters: iteration cap (static, >= 1); counts go in steps of 10, so a run may stop at
+        ``max_iters`` rounded up to a multiple of 10.
+      eps: relative tolerance on both residuals (see above), >= 0.
+      rho: initial penalty, adapted afterwards; default ``sqrt(min(d1, d2)) / ||A^T y||_2``
+        (1 if that norm is 0). The result hardly depends on it.
+
+    Returns:
+      A :class:`NuclearNormResult`; ``x`` has shape (d1, d2) and the problem's dtype.
+
+    Raises:
+      ValueError: ``max_iters`` < 1, ``eps`` < 0 or a concrete ``tol`` < 0.
+      TypeError: the operator is neither an :class:`EntryMask` nor a :class:`DenseSensing`.
+    """
+    if not isinstance(max_iters, int) or max_iters < 1:
+        raise ValueError(f"max_iters must be a positive integer, got {max_iters!r}")
+    if eps < 0:
+        raise ValueError(f"eps must be non-negative, got {eps!r}")
+    if isinstance(tol, int | float) and tol < 0:
+        raise ValueError(f"tol must be non-negative, got {tol!r}")
+    op, y = problem.operator, problem.observations
+    dtype = y.dtype
+    d1, d2 = op.shape
+    tol = jnp.asarray(tol, dtype)
+    if isinstance(op, EntryMask):
+        con = _completion_constraints(op, y, tol)
+    elif isinstance(op, DenseSensing):
+        con = _sensing_constraints(op, y, tol)
+    else:
+        raise TypeError(f"operator must be EntryMask or DenseSensing, got {type(op).__name__}")
+    eps = max(eps, EPS_FLOOR * max(d1, d2) ** 0.5 * float(jnp.finfo(dtype).eps))
+    tiny = jnp.finfo(dtype).tiny
+    mid = 0.5 * (con.lower + con.upper)
+    if rho is None:
+        scale = jnp.linalg.norm(con.adjoint(mid))
+        rho = jnp.where(scale > 0, jnp.sqrt(min(d1, d2)) / jnp.where(scale > 0, scale, 1.0), 1.0)
+
+    def step(state: _State) -> tuple[_State, tuple[Array, ...]]:
+        z1, z2, u1, u2 = state.z1, state.z2, state.u1, state.u2
+        x, ax = con.solve((z1 - u1).reshape(-1), z2 - u2)
+        x = x.reshape(d1, d2)
+        x_hat = RELAXATION * x + (1.0 - RELAXATION) * z1
+        ax_hat = RELAXATION * ax + (1.0 - RELAXATION) * z2
+        u, s, vt = jnp.linalg.svd(x_hat + u1, full_matrices=False)
+        z1_new = _dot(u * jnp.maximum(s - 1.0 / state.rho, 0.0)[None, :], vt)
+        z2_new = jnp.clip(ax_hat + u2, con.lower, con.upper)
+        u1 = u1 + x_hat - z1_new
+        u2 = u2 + ax_hat - z2_new
+        new = state._replace(z1=z1_new, z2=z2_new, u1=u1, u2=u2)
+        return new, (x, ax, z1_new - z1, z2_new - z2)
+
+    def norm(*parts: Array) -> Array:
+        return jnp.sqrt(sum(jnp.sum(p * p) for p in parts))
+
+    def block(state: _State) -> _State:
+        state = lax.fori_loop(0, CHECK_EVERY - 1, lambda _, s: step(s)[0], state)
+        state, (x, ax, dz1, dz2) = step(state)
+        primal = norm(x - state.z1, ax - state.z2) / jnp.maximum(
+            jnp.maximum(norm(x, ax), norm(state.z1, state.z2)), tiny
+        )
+        at_u2 = con.adjoint(state.u2)
+        dual = norm(dz1.reshape(-1) + con.adjoint(dz2)) / jnp.maximum(
+            jnp.maximum(norm(state.u1), norm(at_u2)), tiny
+        )
+        # Residual balancing: rho *= sqrt(r_p / r_d), and the scaled duals u = y / rho alike.
+        ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
+        ratio = jnp.where((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO), ratio, 1.0)
+        ratio = jnp.clip(ratio, 1e-3, 1e3)
+        return state._replace(
+            u1=state.u1 / ratio,
+            u2=state.u2 / ratio,
+            rho=state.rho * ratio,
+            k=state.k + CHECK_EVERY,
+            primal=primal,
+            dual=dual,
+        )
+
+    def not_done(state: _State) -> Array:
+        return (state.k < max_iters) & ((state.primal > eps) | (state.dual > eps))
+
+    zeros = jnp.zeros((d1, d2), dtype)
+    init = _State(
+        z1=zeros,
+        z2=jnp.clip(jnp.zeros_like(mid), con.lower, con.upper),
+        u1=zeros,
+        u2=jnp.zeros_like(mid),
+        rho=jnp.asarray(rho, dtype),
+        k=jnp.zeros((), jnp.int32),
+        primal=jnp.asarray(jnp.inf, dtype),
+        dual=jnp.asarray(jnp.inf, dtype),
+    )
+    final = lax.while_loop(not_done, block, init)
+    return NuclearNormResult(
+        x=final.z1,
+        iterations=final.k,
+        primal_residual=final.primal,
+        dual_residual=final.dual,
+        converged=(final.primal <= eps) & (final.dual <= eps),
+    )
