@@ -1,0 +1,92 @@
+"""Grid expansion and run identity."""
+
+import copy
+import hashlib
+import itertools
+import json
+from typing import Any
+
+from pydantic import ValidationError
+
+from overparam.errors import ConfigError, format_validation_error
+from overparam.sweep._config import RunConfig, SolverConfig, SweepConfig
+
+
+def run_id(run: RunConfig) -> str:
+    """A stable id of a run: a hash of its full config (canonical JSON)."""
+    text = json.dumps(run.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def flatten(run: RunConfig) -> dict[str, Any]:
+    """Every config field as a dotted column name, e.g. ``{"model.depth": 3, ...}``."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else k, v)
+        elif isinstance(value, dict):
+            return
+        else:
+            out[prefix] = value
+
+    walk("", run.model_dump(mode="json", exclude_none=True))
+    return out
+
+
+def _set_dotted(tree: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = tree
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"grid.{key}: {part!r} is not a table")
+    node[parts[-1]] = value
+
+
+def _validate(tree: dict[str, Any], context: str) -> RunConfig:
+    try:
+        return RunConfig.model_validate(tree)
+    except ValidationError as e:
+        raise ConfigError(context + format_validation_error(e)) from None
+
+
+def expand(sweep: SweepConfig) -> list[RunConfig]:
+    """All runs of a sweep: the grid's product times the seeds, then the baselines.
+
+    Baselines (e.g. the nuclear-norm solution) run once per distinct problem of the sweep.
+    """
+    base: dict[str, Any] = {"problem": dict(sweep.problem)}
+    if sweep.solver is not None:
+        base["solver"] = dict(sweep.solver)
+    else:
+        base.update(model=dict(sweep.model), optimizer=dict(sweep.optimizer),
+                    train=dict(sweep.train))
+    keys = list(sweep.grid)
+    runs: list[RunConfig] = []
+    for values in itertools.product(*(sweep.grid[k] for k in keys)):
+        tree = copy.deepcopy(base)
+        for k, v in zip(keys, values):
+            _set_dotted(tree, k, v)
+        point = ", ".join(f"{k}={v!r}" for k, v in zip(keys, values))
+        context = f"grid point ({point}): " if point else ""
+        seeds = [0] if sweep.solver is not None else sweep.seeds
+        for seed in seeds:
+            runs.append(_validate({**tree, "seed": seed}, context))
+    runs.extend(_baselines(sweep, runs))
+    return list({run_id(r): r for r in runs}.values())
+
+
+def _baselines(sweep: SweepConfig, runs: list[RunConfig]) -> list[RunConfig]:
+    problems = {json.dumps(r.problem.model_dump(mode="json"), sort_keys=True): r.problem
+                for r in runs}
+    out = []
+    for kind in dict.fromkeys(sweep.baselines):
+        options = dict(sweep.baseline) if kind == "nuclear_norm" else {}
+        try:
+            solver = SolverConfig.model_validate({**options, "kind": kind})
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, prefix="baseline")) from None
+        out.extend(RunConfig(problem=p, solver=solver) for p in problems.values())
+    return out

@@ -1,0 +1,153 @@
+"""The local, in-process executor: groups runs, trains or solves them, stores results."""
+
+import os
+from collections.abc import Sequence
+
+import jax
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from overparam._runtime import dtype_context
+from overparam.errors import DataError
+from overparam.sweep._batch import FinishedRun, run_group
+from overparam.sweep._build import (
+    ProblemCache,
+    build_model,
+    gd_group_key,
+    hparams_of,
+    matrix_objective,
+    problem_nbytes,
+)
+from overparam.sweep._config import RunConfig
+from overparam.sweep._grid import run_id
+from overparam.sweep._rows import run_row, trajectory_rows
+from overparam.sweep._solve import run_solvers
+from overparam.sweep._store import Store
+from overparam.train import make_trainer
+
+DEFAULT_MAX_BATCH = {"cpu": 64, "gpu": 4096}
+
+
+def default_max_batch() -> int:
+    return DEFAULT_MAX_BATCH.get(jax.default_backend(), 4096)
+
+
+def _memory_budget() -> int:
+    """Bytes a batch may use: half the accelerator memory, or a quarter of host RAM."""
+    stats = jax.devices()[0].memory_stats() or {}
+    if "bytes_limit" in stats:
+        return stats["bytes_limit"] // 2
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    except (ValueError, OSError):  # pragma: no cover
+        return 4 << 30
+
+
+def _plan_batch(run: RunConfig, problem, shared: bool, max_batch: int) -> int:
+    """Most runs per batch that fit the memory budget (params, grads, optimizer state, temps)."""
+    d1, d2 = problem.shape
+    width = run.model.width or min(d1, d2)
+    itemsize = 8 if run.train.dtype == "float64" else 4
+    params = itemsize * (d2 * width + (run.model.depth - 2) * width * width + width * d1)
+    per_run = 12 * max(params, itemsize * d1 * d2) + (0 if shared else problem_nbytes(problem))
+    return max(1, min(max_batch, _memory_budget() // per_run))
+
+
+def _dtype_of(run: RunConfig) -> str:
+    return run.train.dtype if run.train is not None else run.solver.dtype
+
+
+def _prepare_problems(runs: Sequence[RunConfig], cache: ProblemCache) -> None:
+    for r in runs:
+        with dtype_context(_dtype_of(r)):
+            problem = cache.get(r.problem, _dtype_of(r))
+        if r.solver is not None and r.solver.kind == "truth" and problem.truth is None:
+            raise DataError(f"{getattr(r.problem, 'path', r.problem.kind)}: baseline 'truth' "
+                            "needs a problem with a known ground truth")
+
+
+def execute(
+    runs: Sequence[RunConfig],
+    store: Store,
+    *,
+    measures: Sequence[str],
+    log_measures: Sequence[str],
+    top_singular_values: int = 10,
+    max_batch: int | None = None,
+    logs_per_segment: int = 10,
+    progress: bool = True,
+) -> int:
+    """Run every run of ``runs`` not already in ``store``; return how many were run.
+
+    Finished runs are written to the store after each segment, so an interrupted sweep resumes
+    where it stopped (runs are matched by :func:`run_id`).
+    """
+    max_batch = max_batch or default_max_batch()
+    done = store.finished_ids()
+    todo = [r for r in runs if run_id(r) not in done]
+    cache = ProblemCache()
+    _prepare_problems(todo, cache)  # bad data files fail here, before anything is written
+    store.open()
+    if not todo:
+        return 0
+    gd = [r for r in todo if r.method == "gd"]
+    solver_runs = [r for r in todo if r.method != "gd"]
+    groups: dict[tuple, list[RunConfig]] = {}
+    for r in gd:
+        with dtype_context(r.train.dtype):
+            groups.setdefault(gd_group_key(r, cache.get(r.problem, r.train.dtype)), []).append(r)
+
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("runs"), TimeElapsedColumn(), TextColumn("{task.fields[note]}")]
+    with Progress(*columns, disable=not progress, transient=False) as bar:
+        task = bar.add_task(store.experiment, total=len(todo), note="")
+        for key, group in groups.items():
+            _run_gd_group(group, cache, store, bar, task, measures, log_measures,
+                          top_singular_values, max_batch, logs_per_segment)
+        if solver_runs:
+            bar.update(task, note="convex baselines")
+
+            def report_solver(run, status, steps, final, wall, extra):
+                store.write_part([run_row(run, store.experiment, status, steps, final, wall,
+                                          extra)], [])
+                bar.advance(task)
+
+            run_solvers(solver_runs, cache, measures=measures, max_batch=max_batch,
+                        report=report_solver)
+    return len(todo)
+
+
+def _run_gd_group(group, cache, store, bar, task, measures, log_measures, top_sv, max_batch,
+                  logs_per_segment):
+    first = group[0]
+    dtype = first.train.dtype
+    with dtype_context(dtype):
+        problems = [cache.get(r.problem, dtype) for r in group]
+        model = build_model(first, problems[0])
+        trainer = make_trainer(
+            model, matrix_objective,
+            optimizer=first.optimizer.name, optimizer_options=first.optimizer.options,
+            log_every=first.train.log_every, logs_per_segment=logs_per_segment,
+            log_measures=log_measures, final_measures=measures, dtype=dtype)
+        shared = all(p is problems[0] for p in problems)
+        batch = _plan_batch(first, problems[0], shared, max_batch)
+        label = (f"depth {first.model.depth} {first.problem.kind} "
+                 f"{'x'.join(map(str, problems[0].shape))}")
+        reported = [0]
+
+        def report(finished: list[FinishedRun]) -> None:
+            rows, traj = [], []
+            for f in finished:
+                run = group[f.index]
+                rows.append(run_row(run, store.experiment, f.status, f.steps, f.final,
+                                    f.wall_time_s))
+                traj.extend(trajectory_rows(run, f.trajectory))
+            store.write_part(rows, traj)
+            bar.advance(task, len(finished))
+            reported[0] += len(finished)
+
+        def on_segment(finished: int, step: int) -> None:
+            bar.update(task, note=f"{label}: step {step:,}")
+
+        run_group(trainer, problems, [hparams_of(r) for r in group], [r.seed for r in group],
+                  dtype=dtype, max_batch=batch, top_singular_values=top_sv, report=report,
+                  on_segment=on_segment)
