@@ -1,0 +1,100 @@
+"""Command line: ``overparam list | reproduce NAME | run FILE.toml``.
+
+Thin by design: it parses flags and calls :mod:`overparam.experiments`. Bad input prints one
+line naming the field or file and the reason, and exits with code 2, before anything is written.
+"""
+
+import argparse
+import sys
+
+from overparam._runtime import use_all_cpu_cores
+
+EXIT_BAD_INPUT = 2
+EXIT_CLAIMS_FAIL = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, exit code 2
+        self.exit(EXIT_BAD_INPUT, f"error: {message} (see 'overparam --help')\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="overparam", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("list", help="list the experiments, one line each")
+    common = _Parser(add_help=False)
+    common.add_argument("--out", default="results", help="results directory (default: results)")
+    common.add_argument("--max-batch", type=_positive_int, default=None,
+                        help="most runs in one compiled batch (default: 64 on CPU, 4096 on GPU)")
+    common.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    common.add_argument("--check", action="store_true",
+                        help="exit with code 1 when a claim does not hold")
+    r = sub.add_parser("reproduce", parents=[common], help="reproduce a paper figure")
+    r.add_argument("name", help="experiment name (see 'overparam list')")
+    r.add_argument("--profile", default="quick", help="quick (minutes on a CPU) or paper")
+    r.add_argument("--solver", choices=["jax", "cvxpy"], default=None,
+                   help="backend of the nuclear-norm baseline (default: jax)")
+    u = sub.add_parser("run", parents=[common], help="run a sweep from a TOML file")
+    u.add_argument("file", help="sweep TOML file")
+    return p
+
+
+def _print_claims(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    if not result.claims:
+        console.print(f"wrote {result.directory} ({len(result.runs)} runs; no claims declared)")
+        return
+    table = Table(title=f"claims: {result.directory}/claims.json")
+    for col in ("claim", "measured", "paper", "holds"):
+        table.add_column(col, overflow="fold")
+    for c in result.claims:
+        m = c["measured"]
+        measured = (f"{m['stat']} {m['measure']} = {m['value']:.3g} {c.get('threshold', '')}"
+                    if "stat" in m else ", ".join(f"{k}: {v}" for k, v in m.items()))
+        table.add_row(c["name"], measured, c.get("paper", ""),
+                      "[green]yes[/]" if c["holds"] else "[red]NO[/]")
+    console.print(table)
+    held = sum(c["holds"] for c in result.claims)
+    console.print(f"{held}/{len(result.claims)} claims hold; figures: "
+                  + ", ".join(p.name for p in result.figures))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    use_all_cpu_cores()
+    from overparam.errors import OverparamError
+    from overparam.experiments import EXPERIMENTS, reproduce, run
+
+    try:
+        if args.command == "list":
+            width = max(len(n) for n in EXPERIMENTS)
+            for name, e in EXPERIMENTS.items():
+                print(f"{name:<{width}}  {e.summary}")
+            return 0
+        opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress)
+        if args.command == "reproduce":
+            result = reproduce(args.name, args.profile, solver=args.solver, **opts)
+        else:
+            result = run(args.file, **opts)
+    except OverparamError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    _print_claims(result)
+    return EXIT_CLAIMS_FAIL if args.check and not result.all_hold else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

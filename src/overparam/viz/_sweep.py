@@ -1,0 +1,90 @@
+"""Generic figures for a user's sweep: final measures against the grid, and trajectories."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from overparam.viz._style import METHOD_STYLE, save, subplots
+
+MAX_TRAJECTORIES = 64
+SKIP = {"run_id", "experiment", "method", "status", "config", "overparam_version", "dtype",
+        "wall_time_s", "steps"}
+
+
+def _varying(runs: pd.DataFrame) -> list[str]:
+    """Config columns whose value differs between the GD runs."""
+    gd = runs[runs["method"] == "gd"]
+    cols = [c for c in gd.columns if "." in c or c == "seed"]
+    return [c for c in cols if c not in SKIP and gd[c].nunique(dropna=True) > 1]
+
+
+def plot_sweep(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> list[Path]:
+    """Draw ``final.png`` (each final measure against the first varying numeric config field,
+    one line per combination of the others) and ``trajectories.png``."""
+    paths = []
+    if len(runs):
+        paths.append(_final(runs, directory))
+    if len(traj):
+        paths.append(_trajectories(runs, traj, directory))
+    return paths
+
+
+def _final(runs: pd.DataFrame, directory: Path) -> Path:
+    measures = [m for m in ("recon_error", "train_loss", "nuclear_norm", "effective_rank")
+                if m in runs.columns]
+    varying = [c for c in _varying(runs) if c != "seed"]
+    numeric = [c for c in varying if pd.api.types.is_numeric_dtype(runs[c])]
+    x = numeric[0] if numeric else None
+    others = [c for c in varying if c != x]
+    fig, axes = subplots(1, len(measures))
+    gd = runs[runs["method"] == "gd"]
+    for ax, measure in zip(axes[0], measures):
+        groups = gd.groupby(others, dropna=False) if others else [((), gd)]
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            label = ", ".join(f"{c.split('.')[-1]}={v}" for c, v in zip(others, key)) or "gd"
+            if x is None:
+                ax.bar(label, g[measure].mean())
+                continue
+            stats = g.groupby(x)[measure].agg(["mean", "std"]).reset_index()
+            ax.errorbar(stats[x], stats["mean"], yerr=stats["std"].fillna(0), marker="o",
+                        capsize=2, label=label)
+        for method, style in METHOD_STYLE.items():
+            base = runs[runs["method"] == method]
+            if len(base) and measure in base and x is not None and x.startswith("problem."):
+                stats = base.groupby(x)[measure].mean()
+                ax.plot(stats.index, stats.values, **style)
+        ax.set_title(measure)
+        if x is not None:
+            ax.set_xlabel(x)
+            if x.endswith(("init_scale", "learning_rate")):
+                ax.set_xscale("log")
+        if measure in ("recon_error", "train_loss") and (gd[measure] > 0).all():
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7)
+    fig.suptitle(f"{runs['experiment'].iloc[0]}: final measures")
+    return save(fig, directory, "final")
+
+
+def _trajectories(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> Path:
+    measures = [m for m in ("train_loss", "recon_error") if m in traj.columns]
+    fig, axes = subplots(1, len(measures))
+    ids = runs[runs["method"] == "gd"]["run_id"].tolist()[:MAX_TRAJECTORIES]
+    varying = _varying(runs)
+    labels = runs.set_index("run_id")
+    for ax, measure in zip(axes[0], measures):
+        for rid in ids:
+            t = traj[traj["run_id"] == rid].sort_values("step")
+            label = ", ".join(f"{c.split('.')[-1]}={labels.loc[rid, c]}" for c in varying)
+            values = t[measure].to_numpy(float)
+            ax.plot(t["step"], np.where(values > 0, values, np.nan), label=label or rid[:6])
+        ax.set_yscale("log")
+        ax.set_xlabel("step")
+        ax.set_title(measure)
+        ax.grid(alpha=0.3)
+    if len(ids) <= 12:
+        axes[0][0].legend(fontsize=6)
+    fig.suptitle(f"{runs['experiment'].iloc[0]}: trajectories")
+    return save(fig, directory, "trajectories")
