@@ -83,3 +83,17 @@ def test_truth_rejects_bad_sizes(kwargs, message):
 def test_mask_rejects_too_many_observations():
     with pytest.raises(ValueError, match="m must be <= d1\\*d2"):
         uniform_entry_mask(jax.random.PRNGKey(0), 3, 3, 10)
+
+
+def test_one_key_gives_the_same_problem_in_both_dtypes():
+    """Baselines (float64) must solve the very problem that float32 training sees."""
+    key = jax.random.PRNGKey(5)
+    t32 = np.asarray(low_rank_truth(key, 9, 7, 2, jnp.float32), np.float64)
+    with jax.enable_x64(True):
+        t64 = np.asarray(low_rank_truth(key, 9, 7, 2, jnp.float64))
+        s64 = make_sensing(jax.random.PRNGKey(6), jnp.asarray(t64), 5).operator.matrix
+        s32 = make_sensing(jax.random.PRNGKey(6), jnp.asarray(t32, jnp.float32),
+                           5).operator.matrix
+        assert np.linalg.svd(t64, compute_uv=False)[2] < 1e-12
+    np.testing.assert_allclose(t32, t64, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(s32, np.float64), np.asarray(s64), rtol=1e-6)

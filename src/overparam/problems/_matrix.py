@@ -40,6 +40,11 @@ def low_rank_truth(key: Array, d1: int, d2: int, rank: int, dtype=jnp.float32) -
        V \in \mathbb{R}^{d_2\times r} \text{ iid } N(0,1),\quad
        c \text{ such that } \|W^\star\|_F = \sqrt{d_1 d_2}.
 
+    The random factors are drawn in float32 and cast, so one key gives the same matrix (to
+    float32 rounding) in every dtype: baselines solved in float64 see the problem that float32
+    training sees. The product and scaling are done in ``dtype``, so the result is exactly
+    rank ``rank`` up to that dtype's rounding.
+
     References: Arora, Cohen, Hu, Luo 2019, code ``gen_gt.py`` (``||W*||_F = n``).
 
     Returns:
@@ -49,8 +54,8 @@ def low_rank_truth(key: Array, d1: int, d2: int, rank: int, dtype=jnp.float32) -
     if rank > min(d1, d2):
         raise ValueError(f"rank must be <= min(d1, d2) = {min(d1, d2)}, got {rank}")
     ku, kv = jax.random.split(key)
-    u = jax.random.normal(ku, (d1, rank), dtype)
-    v = jax.random.normal(kv, (d2, rank), dtype)
+    u = jax.random.normal(ku, (d1, rank), jnp.float32).astype(dtype)
+    v = jax.random.normal(kv, (d2, rank), jnp.float32).astype(dtype)
     w = u @ v.T / jnp.sqrt(rank)
     return w * (jnp.sqrt(d1 * d2) / jnp.linalg.norm(w))
 
@@ -85,10 +90,12 @@ def gaussian_sensing_matrix(key: Array, m: int, d1: int, d2: int, dtype=jnp.floa
     r"""``m`` Gaussian measurement matrices as rows of an ``m x (d1*d2)`` matrix.
 
     Entries are iid :math:`N(0, 1/(d_1 d_2))`, i.e. :math:`N(0, 1/n^2)` for square ``n x n``
-    (the paper's code draws ``randn(m, n, n) / n``).
+    (the paper's code draws ``randn(m, n, n) / n``). Drawn in float32 and cast, so one key
+    gives the same operator in every dtype.
     """
     _check_positive(m=m, d1=d1, d2=d2)
-    return jax.random.normal(key, (m, d1 * d2), dtype) / jnp.sqrt(d1 * d2).astype(dtype)
+    a = jax.random.normal(key, (m, d1 * d2), jnp.float32).astype(dtype)
+    return a / jnp.sqrt(jnp.asarray(d1 * d2, dtype))
 
 
 def sensing_problem(truth: Array | None, matrix: Array, observations: Array | None = None,
