@@ -124,25 +124,30 @@ def test_compiled_programs_use_full_precision_matmuls():
         assert all("precision = [HIGHEST, HIGHEST]" in line for line in dots), dots[0]
 
 
-def test_run_group_with_repacking_equals_unbatched_runs(x64):
-    """The executor's batched, sharded, repacked path gives each run's unbatched result."""
+@pytest.mark.parametrize("max_batch, shared", [(8, True), (2, True), (2, False)])
+def test_run_group_with_repacking_equals_unbatched_runs(x64, max_batch, shared):
+    """The executor's batched, sharded, refilled and repacked path gives each run's unbatched
+    result (max_batch 2 < 5 runs: freed slots are refilled with pending runs)."""
     problem, model, trainer = _setup(optimizer="group_rmsprop", log_every=3, logs=2)
     hps = [dict(init_scale=0.3, learning_rate=0.05, stop_loss=0.0, max_steps=s,
                 divergence_factor=1e6) for s in (4, 9, 30, 13, 2)]
     seeds = [0, 1, 2, 3, 4]
+    truth = problem.truth
+    problems = ([problem] * 5 if shared else
+                [make_completion(jax.random.PRNGKey(10 + i), truth, 30 + 5 * i) for i in range(5)])
     finished = {}
-    run_group(trainer, [problem] * 5, hps, seeds, dtype="float64", max_batch=8,
+    run_group(trainer, problems, hps, seeds, dtype="float64", max_batch=max_batch,
               top_singular_values=2, report=lambda fs: finished.update({f.index: f for f in fs}))
     assert sorted(finished) == [0, 1, 2, 3, 4]
     for i, (hp, seed) in enumerate(zip(hps, seeds)):
         hp = {k: jnp.asarray(v, jnp.int32 if k == "max_steps" else jnp.float64)
               for k, v in hp.items()}
-        s, _ = trainer.init(problem, hp, jax.random.PRNGKey(seed))
+        s, _ = trainer.init(problems[i], hp, jax.random.PRNGKey(seed))
         while int(s.status) == RUNNING:
-            s, _ = trainer.advance(s, problem, hp)
+            s, _ = trainer.advance(s, problems[i], hp)
         f = finished[i]
         assert f.status == "max_steps" and f.steps == int(s.step) == hps[i]["max_steps"]
-        final = trainer.finalize(s, problem)
+        final = trainer.finalize(s, problems[i])
         np.testing.assert_allclose(f.final["train_loss"], final["train_loss"], rtol=1e-12)
         assert f.trajectory["step"][0] == 0 and f.trajectory["step"][-1] == f.steps
         assert f.trajectory["singular_values"].shape[1] == 2

@@ -8,6 +8,7 @@ the device count, which bounds the number of compiled programs.
 """
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -47,13 +48,6 @@ def stack_problems(problems: Sequence[MatrixProblem]) -> MatrixProblem:
     return jax.tree.map(lambda *xs: jnp.stack(xs), *problems)
 
 
-class _Batch(NamedTuple):
-    slots: np.ndarray  # (B,) run index per slot, -1 for padding
-    state: object
-    problem: object  # stacked per slot, or shared (None axis)
-    hparams: dict
-
-
 def run_group(
     trainer: Trainer,
     problems: Sequence[MatrixProblem],
@@ -65,8 +59,14 @@ def run_group(
     top_singular_values: int,
     report: Callable[[list[FinishedRun]], None],
     on_segment: Callable[[int, int], None] = lambda finished, step: None,
+    devices: Sequence | None = None,
 ) -> None:
     """Train every run of one group to its stop rule, reporting runs as they finish.
+
+    The batch has at most ``max_batch`` slots. After each segment the finished runs are
+    finalized and reported, and their slots are refilled with runs not yet started, so the
+    batch stays full while work remains; once nothing is pending, the active runs are repacked
+    into the smallest bucket that holds them.
 
     Args:
       trainer: the group's compiled-program factory (one shape, one model, one optimizer).
@@ -77,64 +77,107 @@ def run_group(
       max_batch: the most runs in one compiled batch.
       top_singular_values: how many singular values a trajectory keeps.
       report: called with the runs that finished after each segment.
-      on_segment: called with (runs finished so far in this group, current step).
+      on_segment: called with (runs finished so far in this group, current largest step).
+      devices: the devices the batch is sharded over (default: all local devices).
     """
-    devices = jax.devices()
+    devices = list(devices or jax.devices())
+    ndev = len(devices)
     mesh = Mesh(np.array(devices), ("runs",))
-    split, whole = NamedSharding(mesh, P("runs")), NamedSharding(mesh, P())
+    split = NamedSharding(mesh, P("runs"))
     shared = all(p is problems[0] for p in problems)
-    fdt = jnp.dtype(dtype)
-
     init, advance, finalize, take = compiled_functions(trainer, shared, top_singular_values,
                                                        mesh)
-
-    problem_all = problems[0] if shared else stack_problems(problems)
-    if shared:
-        problem_all = jax.device_put(problem_all, whole)
     n = len(hparams)
-    hp_all = {k: np.asarray([h[k] for h in hparams],
-                            np.int32 if k == "max_steps" else fdt) for k in hparams[0]}
-    keys_all = np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds])
+    fdt = jnp.dtype(dtype)
+    runs = _RunTable(
+        hparams={k: np.asarray([h[k] for h in hparams], np.int32 if k == "max_steps" else fdt)
+                 for k in hparams[0]},
+        keys=np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds]),
+        problem=jax.device_put(problems[0], NamedSharding(mesh, P())) if shared
+        else jax.device_get(stack_problems(problems)),
+        shared=shared,
+    )
+    pending = deque(range(n))
+    slots = np.full(-(-min(n, max_batch) // ndev) * ndev, -1)
+    state = inputs = None
+    logs: dict[int, list] = {}
+    started: dict[int, float] = {}
+    finished_count = 0
+    while True:
+        free = np.flatnonzero(slots < 0)
+        if pending and len(free):
+            fill = free[: min(len(free), len(pending))]
+            new = [pending.popleft() for _ in fill]
+            slots[fill] = new
+            rows = np.full(len(slots), new[0])
+            rows[fill] = new
+            new_state, log0 = init(*runs.rows(rows, split, with_keys=True))
+            state = new_state if state is None else _merge(state, new_state, fill, split)
+            log0 = _host(log0)
+            now = time.perf_counter()
+            for i, r in zip(fill, new):
+                logs[r] = [jax.tree.map(lambda x: x[i:i + 1], log0)]
+                started[r] = now
+            state = _freeze_padding(state, slots, split)
+            inputs = runs.rows(_fill_padding(slots), split)
+        elif not pending:
+            active = np.flatnonzero(slots >= 0)
+            size = bucket_size(len(active), ndev, max_batch)
+            if size < len(slots):
+                keep = np.concatenate([active, np.full(size - len(active), active[0])])
+                slots = np.concatenate([slots[active], np.full(size - len(active), -1)])
+                state = _freeze_padding(take(state, keep), slots, split)
+                inputs = runs.rows(_fill_padding(slots), split)
+        state, seg_logs = advance(state, *inputs)
+        seg_logs = _host(seg_logs)
+        status, steps = np.asarray(state.status), np.asarray(state.step)
+        for i in np.flatnonzero(slots >= 0):
+            logs[int(slots[i])].append(jax.tree.map(lambda x: x[i], seg_logs))
+        done = [i for i in np.flatnonzero(slots >= 0) if status[i] != RUNNING]
+        if done:
+            report(_finish(state, slots, done, status, steps, logs, started, runs, finalize,
+                           take, split, ndev, max_batch))
+            slots[done] = -1
+            finished_count += len(done)
+        on_segment(finished_count, int(steps.max()))
+        if not pending and not (slots >= 0).any():
+            return
 
-    def gather(idx: np.ndarray):
-        hp = {k: jax.device_put(v[idx], split) for k, v in hp_all.items()}
-        prob = problem_all if shared else take(problem_all, idx)
-        return hp, prob
 
-    for start in range(0, n, max_batch):
-        chunk = np.arange(start, min(start + max_batch, n))
-        size = -(-len(chunk) // len(devices)) * len(devices)  # repacks use power-of-2 buckets
-        slots = np.concatenate([chunk, np.full(size - len(chunk), -1)])
-        idx = np.where(slots >= 0, slots, chunk[0])
-        hp, prob = gather(idx)
-        t0 = time.perf_counter()
-        state, log0 = init(prob, hp, jax.device_put(keys_all[idx], split))
-        state = _freeze_padding(state, slots, split)
-        logs = {int(r): [jax.tree.map(lambda x: x[i:i + 1], _host(log0))]
-                for i, r in enumerate(slots) if r >= 0}
-        batch = _Batch(slots, state, prob, hp)
-        done: set[int] = set()
-        while True:
-            state, seg_logs = advance(batch.state, batch.problem, batch.hparams)
-            batch = batch._replace(state=state)
-            seg_logs = _host(seg_logs)
-            status, steps = np.asarray(state.status), np.asarray(state.step)
-            for i, r in enumerate(batch.slots):
-                if r >= 0 and r not in done:
-                    logs[int(r)].append(jax.tree.map(lambda x: x[i], seg_logs))
-            finished = [i for i, r in enumerate(batch.slots)
-                        if r >= 0 and r not in done and status[i] != RUNNING]
-            if finished:
-                report(_finish(batch, finished, status, steps, logs, finalize, take,
-                               len(devices), max_batch, shared, time.perf_counter() - t0))
-                done.update(int(batch.slots[i]) for i in finished)
-            active = [i for i, r in enumerate(batch.slots) if r >= 0 and status[i] == RUNNING]
-            on_segment(len(done) + start, int(steps.max()))
-            if not active:
-                break
-            size = bucket_size(len(active), len(devices), max_batch)
-            if size < len(batch.slots):
-                batch = _repack(batch, active, size, take, shared)
+class _RunTable(NamedTuple):
+    """Per-run inputs on the host, gathered into batch rows on demand."""
+
+    hparams: dict[str, np.ndarray]  # each (n,)
+    keys: np.ndarray  # (n, 2)
+    problem: object  # stacked (n, ...) on the host, or one problem on the devices if shared
+    shared: bool
+
+    def rows(self, idx: np.ndarray, sharding, with_keys: bool = False) -> tuple:
+        """(problem, hparams[, keys]) for runs ``idx``, placed on the batch sharding."""
+        problem = self.problem if self.shared else jax.device_put(
+            jax.tree.map(lambda x: x[idx], self.problem), sharding)
+        hp = jax.device_put({k: v[idx] for k, v in self.hparams.items()}, sharding)
+        if with_keys:
+            return problem, hp, jax.device_put(self.keys[idx], sharding)
+        return problem, hp
+
+
+def _fill_padding(slots: np.ndarray) -> np.ndarray:
+    """Run index per slot, padding slots borrowing a real run's inputs."""
+    real = slots[slots >= 0]
+    return np.where(slots >= 0, slots, real[0] if len(real) else 0)
+
+
+def _merge(state, new_state, fill: np.ndarray, sharding):
+    """``state`` with rows ``fill`` replaced by those of ``new_state`` (on the host)."""
+    old, new = jax.device_get(state), jax.device_get(new_state)
+
+    def merge(a, b):
+        a = np.array(a)
+        a[fill] = np.asarray(b)[fill]
+        return a
+
+    return jax.device_put(jax.tree.map(merge, old, new), sharding)
 
 
 def _precise(fn):
@@ -198,26 +241,16 @@ def _host(tree):
     return jax.tree.map(np.asarray, jax.device_get(tree))
 
 
-def _repack(batch: _Batch, active: list[int], size: int, take, shared: bool) -> _Batch:
-    idx = np.asarray(active + [active[0]] * (size - len(active)))
-    slots = np.concatenate([batch.slots[active], np.full(size - len(active), -1)])
-    state = take(batch.state, idx)
-    state = _freeze_padding(state, slots, state.status.sharding)
-    problem = batch.problem if shared else take(batch.problem, idx)
-    hparams = take(batch.hparams, idx)
-    return _Batch(slots, state, problem, hparams)
-
-
-def _finish(batch, finished, status, steps, logs, finalize, take, ndev, max_batch, shared,
-            wall) -> list[FinishedRun]:
-    size = bucket_size(len(finished), ndev, max_batch)
-    idx = np.asarray(finished + [finished[0]] * (size - len(finished)))
-    sub_state = take(batch.state, idx)
-    sub_problem = batch.problem if shared else take(batch.problem, idx)
-    finals = _host(finalize(sub_state, sub_problem))
+def _finish(state, slots, done, status, steps, logs, started, runs: _RunTable, finalize,
+            take, sharding, ndev, max_batch) -> list[FinishedRun]:
+    size = bucket_size(len(done), ndev, max_batch)
+    idx = np.asarray(done + [done[0]] * (size - len(done)))
+    problem = runs.problem if runs.shared else runs.rows(slots[idx], sharding)[0]
+    finals = _host(finalize(take(state, idx), problem))
+    now = time.perf_counter()
     out = []
-    for j, i in enumerate(finished):
-        run = int(batch.slots[i])
+    for j, i in enumerate(done):
+        run = int(slots[i])
         traj = {k: np.concatenate([part[k] for part in logs[run]]) for k in logs[run][0]}
         keep = np.concatenate([[True], np.diff(traj["step"]) != 0])
         out.append(FinishedRun(
@@ -226,7 +259,7 @@ def _finish(batch, finished, status, steps, logs, finalize, take, ndev, max_batc
             steps=int(steps[i]),
             final={k: v[j] for k, v in finals.items()},
             trajectory={k: v[keep] for k, v in traj.items()},
-            wall_time_s=wall,
+            wall_time_s=now - started.pop(run),
         ))
         del logs[run]
     return out

@@ -1,6 +1,7 @@
 """The local, in-process executor: groups runs, trains or solves them, stores results."""
 
 import os
+import threading
 from collections.abc import Sequence
 
 import jax
@@ -24,7 +25,7 @@ from overparam.sweep._solve import run_solvers
 from overparam.sweep._store import Store
 from overparam.train import make_trainer
 
-DEFAULT_MAX_BATCH = {"cpu": 64, "gpu": 4096}
+DEFAULT_MAX_BATCH = {"cpu": 8, "gpu": 4096}  # runs per compiled batch, per device
 
 
 def default_max_batch() -> int:
@@ -100,9 +101,14 @@ def execute(
                TextColumn("runs"), TimeElapsedColumn(), TextColumn("{task.fields[note]}")]
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task(store.experiment, total=len(todo), note="")
-        for key, group in groups.items():
-            _run_gd_group(group, cache, store, bar, task, measures, log_measures,
-                          top_singular_values, max_batch, logs_per_segment)
+        notes: dict[str, str] = {}
+
+        def run_item(device, item, stop):
+            key, runs = item
+            _run_gd_group(runs, cache, store, bar, task, measures, log_measures,
+                          top_singular_values, max_batch, logs_per_segment, device, notes, stop)
+
+        _on_devices(jax.devices(), _schedule(groups), run_item)
         if solver_runs:
             bar.update(task, note="convex baselines")
 
@@ -116,8 +122,73 @@ def execute(
     return len(todo)
 
 
+def _cost(run: RunConfig) -> float:
+    p = run.problem
+    return run.model.depth * getattr(p, "d1", 100) * getattr(p, "d2", 100)
+
+
+def _schedule(groups: dict[tuple, list[RunConfig]]) -> list[list[tuple]]:
+    """Work items per device: each group split across the devices, balanced by cost.
+
+    Every device trains its own items one after another, in its own thread; so the groups
+    (compiled programs) overlap, and one group's slow runs share the machine with other work
+    instead of idling the other cores.
+    """
+    devices = jax.devices()
+    items = []
+    for key, group in groups.items():
+        k = min(len(devices), len(group))
+        items.extend((key, group[j::k]) for j in range(k))
+    plan: list[list[tuple]] = [[] for _ in devices]
+    load = [0.0] * len(devices)
+    for item in sorted(items, key=lambda it: -sum(_cost(r) for r in it[1])):
+        d = load.index(min(load))
+        plan[d].append(item)
+        load[d] += sum(_cost(r) for r in item[1])
+    return plan
+
+
+class _Stopped(Exception):
+    """Raised inside a worker when another worker failed or the user interrupted."""
+
+
+def _on_devices(devices, plan, run_item) -> None:
+    """Run ``plan[d]``'s items on ``devices[d]``, one thread per device; re-raise the first
+    error (or KeyboardInterrupt) in the caller after stopping the other workers."""
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def worker(device, items):
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                run_item(device, item, stop)
+        except _Stopped:
+            pass
+        except BaseException as e:  # noqa: BLE001 - handed to the main thread
+            errors.append(e)
+            stop.set()
+
+    threads = [threading.Thread(target=worker, args=(d, items), daemon=True)
+               for d, items in zip(devices, plan) if items]
+    for t in threads:
+        t.start()
+    try:
+        for t in threads:
+            while t.is_alive():
+                t.join(0.2)
+    except KeyboardInterrupt:
+        stop.set()
+        for t in threads:
+            t.join()
+        raise
+    if errors:
+        raise errors[0]
+
+
 def _run_gd_group(group, cache, store, bar, task, measures, log_measures, top_sv, max_batch,
-                  logs_per_segment):
+                  logs_per_segment, device, notes, stop):
     first = group[0]
     dtype = first.train.dtype
     with dtype_context(dtype):
@@ -132,7 +203,6 @@ def _run_gd_group(group, cache, store, bar, task, measures, log_measures, top_sv
         batch = _plan_batch(first, problems[0], shared, max_batch)
         label = (f"depth {first.model.depth} {first.problem.kind} "
                  f"{'x'.join(map(str, problems[0].shape))}")
-        reported = [0]
 
         def report(finished: list[FinishedRun]) -> None:
             rows, traj = [], []
@@ -143,11 +213,13 @@ def _run_gd_group(group, cache, store, bar, task, measures, log_measures, top_sv
                 traj.extend(trajectory_rows(run, f.trajectory))
             store.write_part(rows, traj)
             bar.advance(task, len(finished))
-            reported[0] += len(finished)
 
         def on_segment(finished: int, step: int) -> None:
-            bar.update(task, note=f"{label}: step {step:,}")
+            if stop.is_set():
+                raise _Stopped
+            notes[str(device)] = f"{label}: step {step:,}"
+            bar.update(task, note="; ".join(notes.values()))
 
         run_group(trainer, problems, [hparams_of(r) for r in group], [r.seed for r in group],
                   dtype=dtype, max_batch=batch, top_singular_values=top_sv, report=report,
-                  on_segment=on_segment)
+                  on_segment=on_segment, devices=[device])
