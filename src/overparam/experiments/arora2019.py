@@ -136,109 +136,119 @@ def completion_plot(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> 
     ]
 
 
-# --- measures vs initialization scale (Fig. 2) -------------------------------------------------
+# --- measures vs initialization scale (Fig. 2; sensing appendix) -------------------------------
 
 INIT_SCALES = [1e-6, 1e-5, 1e-4, 1e-3]
+# (size, rank, (few, many) observations) per kind and profile. Quick sensing is 50x50 rank 3 with
+# the paper's ratios of m to the r(2n - r) degrees of freedom (2000/975 and 5000/975): 100x100
+# sensing streams an m x 10^4 operator every step, minutes per run on a 2-core CPU.
+SIZES = {
+    ("completion", "quick"): (100, 5, (2000, 5000)),
+    ("completion", "paper"): (100, 5, (2000, 5000)),
+    ("sensing", "quick"): (50, 3, (600, 1500)),
+    ("sensing", "paper"): (100, 5, (2000, 5000)),
+}
+
+PAPER_INIT = {
+    "completion": {
+        "depth3": "≈ 2.5-4e-5, flat in init (Fig. 2, m = 2000)",
+        "depth2": "2.5e-2 (init 1e-6) -> 1.1e-1 (init 1e-3)",
+        "nuclear": "≈ 0.11 vs ≈ 3e-5",
+        "nuclear_norm": "≈ 219.4 vs 210.15",
+        "erank": "≈ 4.9-5.0 vs ≈ 9.5",
+        "erank_truth": "≈ 4.9-5.0 vs truth ≈ 4.9",
+        "many": "m = 5000: depth 2 5e-6-9e-5, depth 3 ≈ 4e-6, nuclear norm ≈ 8e-7",
+    },
+    "sensing": {
+        "depth3": "≈ 9e-6 (100x100, m = 2000)",
+        "depth2": "5e-4 (init 1e-7) -> 4e-2 (init 1e-3)",
+        "nuclear": "≈ 7e-4 vs ≈ 9e-6",
+        "nuclear_norm": "≈ 220.3 vs 220.10",
+        "erank": "4.9 vs ≈ 5.5",
+        "erank_truth": "4.9 vs truth 4.9",
+        "many": "m = 5000: depth 2-4 ≈ 3e-6-1.5e-5, nuclear norm ≈ 8.5e-7",
+    },
+}
 
 
 def init_sweeps(kind: str):
     def sweeps(profile: str) -> list[SweepConfig]:
+        n, rank, ms = SIZES[kind, profile]
         depths = [2, 3] if profile == "quick" else [2, 3, 4]
         seeds = (0,) if profile == "quick" else (0, 1, 2)
         scales = INIT_SCALES if kind == "completion" else [1e-7] + INIT_SCALES
         if profile == "quick" and kind == "sensing":
             scales = [1e-6, 1e-3]
-        return [_sweep(f"{kind}-init", kind,
-                       {"model.depth": depths, "problem.m": [2000, 5000],
+        sweep = _sweep(f"{kind}-init", kind,
+                       {"model.depth": depths, "problem.m": list(ms),
                         "model.init_scale": scales},
-                       seeds=seeds, baselines=("nuclear_norm", "truth"))]
+                       rank=rank, seeds=seeds, baselines=("nuclear_norm", "truth"))
+        problem = {**sweep.problem, "d1": n, "d2": n}
+        return [sweep.model_copy(update={"problem": problem})]
     return sweeps
 
 
-def init_claims(profile: str) -> list[ClaimSpec]:
-    gd3 = {"method": "gd", "model.depth": 3}
-    return [
-        ClaimSpec(name="depth3-recovers-any-init",
-                  statement="With 2000 observations depth-3 GD recovers W* at every init scale",
-                  paper="≈ 2.5-4e-5, flat in init", measure="recon_error", stat="max", op="<=",
-                  value=1e-4, where=_at(2000, **gd3)),
-        ClaimSpec(name="depth2-worse-with-larger-init",
-                  statement="Depth-2 error grows with the init scale (2000 observations)",
-                  paper="2.5e-2 (init 1e-6) -> 1.1e-1 (init 1e-3)",
-                  measure="recon_error", stat="mean", op=">",
-                  where=_at(2000, method="gd", **{"model.depth": 2, "model.init_scale": 1e-3}),
-                  than=Selection(where=_at(2000, method="gd", **{"model.depth": 2,
-                                                                   "model.init_scale": 1e-6}))),
-        ClaimSpec(name="gd-nuclear-norm-above-minimum",
-                  statement="Depth-3 GD ends with a higher nuclear norm than the minimum",
-                  paper="≈219.4 vs 210.15", measure="nuclear_norm", stat="min", op=">",
-                  where=_at(2000, **gd3),
-                  than=Selection(where=_at(2000, method="nuclear_norm"), stat="max")),
-        ClaimSpec(name="gd-erank-below-nuclear",
-                  statement="Depth-3 GD ends with a lower effective rank than the "
-                            "nuclear-norm solution",
-                  paper="≈4.9-5.0 vs ≈9.5", measure="effective_rank", stat="max", op="<",
-                  where=_at(2000, **gd3),
-                  than=Selection(where=_at(2000, method="nuclear_norm"), stat="min")),
-        ClaimSpec(name="gd-erank-near-truth",
-                  statement="Depth-3 GD's effective rank is within 10% of the truth's",
-                  paper="≈4.9-5.0 vs truth ≈4.9", measure="effective_rank", stat="max", op="<=",
-                  where=_at(2000, **gd3),
-                  than=Selection(where=_at(2000, method="truth"), scale=1.1)),
-        ClaimSpec(name="all-recover-5000",
-                  statement="With 5000 observations every GD run recovers W* (error <= 1e-3)",
-                  paper="depth 2: 5e-6-9e-5; depth 3: ≈4e-6", measure="recon_error",
-                  stat="max", op="<=", value=1e-3, where=_at(5000, method="gd")),
-    ]
+def init_claims(kind: str):
+    def claims(profile: str) -> list[ClaimSpec]:
+        n, rank, (few, many) = SIZES[kind, profile]
+        gd3 = {"method": "gd", "model.depth": 3}
+        gd2 = {"method": "gd", "model.depth": 2}
+        paper = PAPER_INIT[kind]
+
+        def at(m: int, **where) -> dict:
+            return {"problem.m": m, "problem.rank": rank, **where}
+
+        return [
+            ClaimSpec(name="depth3-recovers-any-init",
+                      statement=f"With {few} observations depth-3 GD recovers W* (error <= "
+                                "1e-4) at every init scale",
+                      paper=paper["depth3"], measure="recon_error", stat="max", op="<=",
+                      value=1e-4, where=at(few, **gd3)),
+            ClaimSpec(name="depth2-worse-with-larger-init",
+                      statement=f"Depth-2 error grows with the init scale ({few} observations)",
+                      paper=paper["depth2"], measure="recon_error", stat="mean", op=">",
+                      where=at(few, **gd2, **{"model.init_scale": 1e-3}),
+                      than=Selection(where=at(few, **gd2, **{"model.init_scale": 1e-6}))),
+            ClaimSpec(name="nuclear-worse-than-depth3",
+                      statement=f"With {few} observations the nuclear-norm solution's error is "
+                                "above depth-3 GD's",
+                      paper=paper["nuclear"], measure="recon_error", stat="min", op=">",
+                      where=at(few, method="nuclear_norm"),
+                      than=Selection(where=at(few, **gd3), stat="max")),
+            ClaimSpec(name="gd-nuclear-norm-above-minimum",
+                      statement="Depth-3 GD ends with a higher nuclear norm than the minimum",
+                      paper=paper["nuclear_norm"], measure="nuclear_norm", stat="min", op=">",
+                      where=at(few, **gd3),
+                      than=Selection(where=at(few, method="nuclear_norm"), stat="max")),
+            ClaimSpec(name="gd-erank-below-nuclear",
+                      statement="Depth-3 GD ends with a lower effective rank than the "
+                                "nuclear-norm solution",
+                      paper=paper["erank"], measure="effective_rank", stat="max", op="<",
+                      where=at(few, **gd3),
+                      than=Selection(where=at(few, method="nuclear_norm"), stat="min")),
+            ClaimSpec(name="gd-erank-near-truth",
+                      statement="Depth-3 GD's effective rank is within 10% of the truth's",
+                      paper=paper["erank_truth"], measure="effective_rank", stat="max",
+                      op="<=", where=at(few, **gd3),
+                      than=Selection(where=at(few, method="truth"), scale=1.1)),
+            ClaimSpec(name="all-recover-many",
+                      statement=f"With {many} observations every method recovers W* "
+                                "(error <= 1e-3)",
+                      paper=paper["many"], measure="recon_error", stat="max", op="<=",
+                      value=1e-3, where=at(many, method=["gd", "nuclear_norm"])),
+        ]
+    return claims
 
 
 def init_plot(kind: str):
     def plot(runs, traj, directory):
         where = " (sensing, appendix)" if kind == "sensing" else ""
+        n = int(runs["problem.d1"].iloc[0])
+        rank = int(runs["problem.rank"].iloc[0])
         return [measures_vs_init(runs, directory, f"{kind}-init",
-                                 f"{REF}, Fig. 2{where}: {kind}, rank 5")]
+                                 f"{REF}, Fig. 2{where}: {kind}, {n}x{n}, rank {rank}"),
+                loss_trajectories(runs, traj, directory, "trajectories", "training curves")]
     return plot
-
-
-# --- sensing vs number of observations (appendix) ----------------------------------------------
-
-def sensing_sweeps(profile: str) -> list[SweepConfig]:
-    if profile == "quick":
-        return [_sweep("sensing", "sensing", {"model.depth": [2, 3], "problem.m": [2000, 5000]})]
-    return [_sweep("sensing", "sensing",
-                   {"model.depth": [2, 3, 4], "problem.m": [1000, 2000, 3000, 4000, 5000]},
-                   seeds=(0, 1, 2))]
-
-
-def sensing_claims(profile: str) -> list[ClaimSpec]:
-    return [
-        ClaimSpec(name="depth3-recovers-2000",
-                  statement="Sensing, 2000 measurements: depth-3 GD recovers W* (error <= 1e-4)",
-                  paper="≈ 9e-6", measure="recon_error", stat="max", op="<=", value=1e-4,
-                  where=_at(2000, **GD3)),
-        ClaimSpec(name="depth2-worse-2000",
-                  statement="...depth-2 GD does not (error >= 1e-3 at init 1e-3)",
-                  paper="≈ 4e-3 at init 1e-3", measure="recon_error", stat="min", op=">=",
-                  value=1e-3,
-                  where=_at(2000, method="gd", **{"model.depth": 2, "model.init_scale": 1e-3})),
-        ClaimSpec(name="nuclear-worse-than-depth3-2000",
-                  statement="...and the nuclear-norm solution's error is above depth-3 GD's",
-                  paper="≈ 7e-4 vs ≈ 9e-6", measure="recon_error", stat="min", op=">",
-                  where=_at(2000, method="nuclear_norm"),
-                  than=Selection(where=_at(2000, **GD3), stat="max")),
-        ClaimSpec(name="all-recover-5000",
-                  statement="Sensing, 5000 measurements: every method recovers W* "
-                            "(error <= 1e-4)",
-                  paper="depth 2-4 ≈ 3e-6-1.5e-5, nuclear norm ≈ 8.5e-7",
-                  measure="recon_error", stat="max", op="<=", value=1e-4,
-                  where=_at(5000, method=["gd", "nuclear_norm"])),
-    ]
-
-
-def sensing_plot(runs, traj, directory):
-    return [error_vs_observations(runs, directory, "sensing",
-                                  f"{REF}, appendix: matrix sensing"),
-            loss_trajectories(runs, traj, directory, "trajectories", "training curves")]
 
 
 EXPERIMENTS = [
@@ -257,14 +267,15 @@ EXPERIMENTS = [
         paper=f"{REF}, Fig. 2",
         sweeps={p: (lambda p=p: init_sweeps("completion")(p)) for p in ("quick", "paper")},
         plot=init_plot("completion"),
-        claims=init_claims,
+        claims=init_claims("completion"),
     ),
     Experiment(
         name="arora2019-sensing",
-        summary="Gaussian matrix sensing: error vs measurements, depths vs nuclear norm (appendix)",
+        summary="Gaussian matrix sensing: Fig. 2's measures vs init scale, few/many measurements "
+                "(appendix)",
         paper=f"{REF}, appendix (sensing)",
-        sweeps={p: (lambda p=p: sensing_sweeps(p)) for p in ("quick", "paper")},
-        plot=sensing_plot,
-        claims=sensing_claims,
+        sweeps={p: (lambda p=p: init_sweeps("sensing")(p)) for p in ("quick", "paper")},
+        plot=init_plot("sensing"),
+        claims=init_claims("sensing"),
     ),
 ]

@@ -68,7 +68,7 @@ def measures_vs_init(runs: pd.DataFrame, directory: Path, name: str, title: str)
             ax.set_xlabel("init scale x sqrt(n)  (≈ ||W(0)||_F)")
             ax.set_title(f"{MEASURE_LABELS[measure]}, m = {int(m)}")
             ax.grid(alpha=0.3, which="both")
-    axes[0][0].legend(fontsize=8)
+    axes[0][1].legend(fontsize=8)  # the nuclear-norm panel shows every reference line
     fig.suptitle(title)
     return save(fig, directory, name)
 

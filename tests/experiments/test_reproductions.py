@@ -1,0 +1,30 @@
+"""End to end: each quick profile runs, writes the contract, and its claims hold.
+
+These are the slowest tests (1.5-2 minutes each on a 2-core CPU); they are what says the
+reproductions still reproduce.
+"""
+
+import json
+
+import pandas as pd
+import pytest
+
+from overparam.experiments import EXPERIMENTS, reproduce
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+def test_quick_profile_claims_hold(name, tmp_path):
+    result = reproduce(name, "quick", tmp_path, progress=False)
+    d = tmp_path / name
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert len(runs) == len(result.runs) > 0
+    assert (runs["status"] == "converged").all(), runs[["run_id", "status"]]
+    assert len(pd.read_parquet(d / "trajectories.parquet"))
+    assert result.figures and all(p.is_file() for p in result.figures)
+    claims = json.loads((d / "claims.json").read_text())["claims"]
+    assert len(claims) >= 5
+    failing = [c for c in claims if not c["holds"]]
+    assert not failing, json.dumps(failing, indent=1)
+    again = reproduce(name, "quick", tmp_path, progress=False)  # resumes: nothing to re-run
+    assert again.ran == 0 and len(again.runs) == len(runs)
