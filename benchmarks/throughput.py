@@ -35,28 +35,40 @@ def problem():
 
 
 def engine(batch: int, steps: int, log_every: int) -> float:
-    """Run-steps/s of one compiled segment of ``steps`` steps for ``batch`` runs."""
+    """Run-steps/s of one compiled segment of ``steps`` steps for ``batch`` runs.
+
+    As the executor runs them: the batch is split evenly over the local devices (one per CPU
+    core), each device runs its part as its own program, and the parts run concurrently.
+    """
     devices = jax.devices()
-    ndev = len(devices) if batch % len(devices) == 0 else 1
-    mesh = Mesh(np.array(devices[:ndev]), ("runs",))
-    split = NamedSharding(mesh, P("runs"))
+    parts = len(devices) if batch % len(devices) == 0 else 1
     trainer = make_trainer(deep_factorization(N, N, DEPTH), matrix_objective,
                            optimizer="group_rmsprop", log_every=log_every,
                            logs_per_segment=steps // log_every,
                            log_measures=("train_loss",), final_measures=("train_loss",))
-    init, advance, _, _ = compiled_functions(trainer, True, 0, mesh)
-    hp = {"init_scale": INIT, "learning_rate": LR, "stop_loss": 0.0, "max_steps": 10**9,
-          "divergence_factor": 1e30}
-    hp = {k: jax.device_put(np.full(batch, v, np.int32 if k == "max_steps" else np.float32),
-                            split) for k, v in hp.items()}
-    keys = jax.device_put(jax.random.split(jax.random.PRNGKey(0), batch), split)
-    prob = jax.device_put(problem(), NamedSharding(mesh, P()))
-    state, _ = init(prob, hp, keys)
-    state, logs = advance(state, prob, hp)  # compile and warm up
-    jax.block_until_ready(state)
+    hp0 = {"init_scale": INIT, "learning_rate": LR, "stop_loss": 0.0, "max_steps": 10**9,
+           "divergence_factor": 1e30}
+    work = []
+    for d in devices[:parts]:
+        mesh = Mesh(np.array([d]), ("runs",))
+        split = NamedSharding(mesh, P("runs"))
+        init, advance, _, _ = compiled_functions(trainer, True, 0, mesh)
+        b = batch // parts
+        hp = {k: jax.device_put(np.full(b, v, np.int32 if k == "max_steps" else np.float32),
+                                split) for k, v in hp0.items()}
+        keys = jax.device_put(jax.random.split(jax.random.PRNGKey(d.id), b), split)
+        prob = jax.device_put(problem(), NamedSharding(mesh, P()))
+        state, _ = init(prob, hp, keys)
+        work.append([advance, state, prob, hp])
+
+    def segment():
+        for w in work:  # dispatched asynchronously: the devices run concurrently
+            w[1], _ = w[0](w[1], w[2], w[3])
+        jax.block_until_ready([w[1] for w in work])
+
+    segment()  # compile and warm up
     t0 = time.perf_counter()
-    state, logs = advance(state, prob, hp)
-    jax.block_until_ready(state)
+    segment()
     return batch * steps / (time.perf_counter() - t0)
 
 

@@ -108,3 +108,14 @@ def test_baselines_solve_the_problem_training_sees():
         for a, b in zip(jax.tree.leaves(p32), jax.tree.leaves(p64)):
             np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b), rtol=1e-5,
                                        atol=1e-6)
+
+
+def test_cvxpy_baseline_backend(tmp_path):
+    sweep = _sweep(grid={"model.depth": [2]}, train={"max_steps": 100, "log_every": 100},
+                   baseline={"backend": "cvxpy"}, baselines=["nuclear_norm"])
+    store = Store(tmp_path / "c", "c")
+    _execute(sweep, store)
+    runs, _ = store.consolidate()
+    nn = runs[runs["method"] == "nuclear_norm"]
+    assert list(nn["solver.backend"]) == ["cvxpy"]
+    assert nn["recon_error"].notna().all() and (nn["nuclear_norm"] > 0).all()
