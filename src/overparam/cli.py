@@ -35,7 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--out", default="results", help="results directory (default: results)")
     common.add_argument("--max-batch", type=_positive_int, default=None,
-                        help="most runs in one compiled batch (default: 8 per CPU core, 4096 on a GPU)")
+                        help="most runs in one compiled batch "
+                             "(default: 8 per CPU core, 4096 on a GPU)")
     common.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     common.add_argument("--check", action="store_true",
                         help="exit with code 1 when a claim does not hold")
