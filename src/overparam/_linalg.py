@@ -54,3 +54,9 @@ def svd(x: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
 def qr(x: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Reduced QR ``(q, r)``."""
     return jnp.linalg.qr(x)
+
+
+@sequential_batching
+def det(x: jax.Array) -> jax.Array:
+    """Determinant of a square matrix."""
+    return jnp.linalg.det(x)

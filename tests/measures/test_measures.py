@@ -15,8 +15,10 @@ from overparam.measures import (
     singular_values,
     unobserved_error,
 )
+from overparam.measures._recovery import heldout_error, unobserved_max_abs
+from overparam.measures._spectral import SCHATTEN_PS, determinant, schatten_quasi_norms
 from overparam.models import deep_factorization
-from overparam.problems import low_rank_truth, make_completion, make_sensing
+from overparam.problems import entries_problem, low_rank_truth, make_completion, make_sensing
 
 
 @pytest.fixture
@@ -62,9 +64,10 @@ def test_reconstruction_errors_against_numpy(x64):
 def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
     with jax.enable_x64(dtype == "float64"):
         dt = jnp.dtype(dtype)
-        model = deep_factorization(5, 4, 2)
-        t = low_rank_truth(jax.random.PRNGKey(0), 5, 4, 1, dt)
+        model = deep_factorization(4, 4, 2)
+        t = low_rank_truth(jax.random.PRNGKey(0), 4, 4, 1, dt)
         problem = make_completion(jax.random.PRNGKey(1), t, 8)
+        problem = problem._replace(test=make_completion(jax.random.PRNGKey(5), t, 4))
         keys = jax.random.split(jax.random.PRNGKey(2), 3)
         params = jax.vmap(lambda k: model.init(k, 0.5, dt))(keys)
         fn = get_measure(name).fn
@@ -83,9 +86,29 @@ def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
                                    else 1e-12)
         assert out.dtype == dt
         assert np.all(np.isfinite(out))
-        assert out.shape == ((3, 4) if get_measure(name).vector else (3,))
+        size = len(SCHATTEN_PS) if name == "schatten_quasi_norms" else 4
+        assert out.shape == ((3, size) if get_measure(name).vector else (3,))
 
 
 def test_unknown_measure_is_refused():
     with pytest.raises(ValueError, match="measure must be one of"):
         get_measure("nuclear")
+
+
+def test_razin_measures_against_numpy(x64):
+    x = jax.random.normal(jax.random.PRNGKey(7), (3, 3), jnp.float64)
+    problem = entries_problem(3, 3, [0, 1, 2], [1, 0, 2], [1.0, 2.0, 3.0], jnp.float64)
+    xx = np.asarray(x)
+    s = np.linalg.svd(xx, compute_uv=False)
+    expected = [(s**p).sum() ** (1 / p) for p in SCHATTEN_PS]
+    np.testing.assert_allclose(schatten_quasi_norms(x), expected, rtol=1e-12)
+    assert float(determinant(x)) == pytest.approx(np.linalg.det(xx), rel=1e-12)
+    assert np.isnan(float(determinant(x[:, :2])))
+    hidden = np.ones((3, 3), bool)
+    hidden[[0, 1, 2], [1, 0, 2]] = False
+    assert float(unobserved_max_abs(problem, x)) == pytest.approx(np.abs(xx[hidden]).max())
+    assert np.isnan(float(heldout_error(problem, x)))
+    with_test = problem._replace(test=entries_problem(3, 3, [2], [0], [5.0], jnp.float64))
+    assert float(heldout_error(with_test, x)) == pytest.approx((xx[2, 0] - 5.0) ** 2)
+    full = entries_problem(1, 1, [0], [0], [1.0], jnp.float64)
+    assert np.isnan(float(unobserved_max_abs(full, x[:1, :1])))

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from overparam.models import deep_factorization, layer_shapes
+from overparam.models import deep_factorization, end_to_end, layer_shapes
 
 
 def test_layer_shapes_chain_from_input_to_output():
@@ -61,3 +61,26 @@ def test_init_dtype_and_unknown_init(getkey, x64):
     assert all(p.dtype == jnp.float64 for p in m.init(getkey(), 1e-3, jnp.float64))
     with pytest.raises(ValueError, match="init must be one of"):
         deep_factorization(3, 3, 2, init="xavier")
+
+
+@pytest.mark.parametrize("init", ["gaussian", "balanced", "orthogonal"])
+def test_positive_det_init_conditions_on_the_sign_and_keeps_balance(x64, init):
+    model = deep_factorization(2, 2, 3, init=init, positive_det=True)
+    plain = deep_factorization(2, 2, 3, init=init)
+    keys = jax.random.split(jax.random.PRNGKey(0), 200)
+    params = jax.vmap(lambda k: model.init(k, 0.5, jnp.float64))(keys)
+    before = jax.vmap(lambda k: plain.init(k, 0.5, jnp.float64))(keys)
+    dets = np.linalg.det(np.asarray(jax.vmap(end_to_end)(params)))
+    plain_dets = np.linalg.det(np.asarray(jax.vmap(end_to_end)(before)))
+    assert (dets > 0).all()
+    assert (plain_dets < 0).any()  # the flip did something
+    np.testing.assert_allclose(np.abs(dets), np.abs(plain_dets), rtol=1e-12)
+    w1, w1_plain = np.asarray(params[0]), np.asarray(before[0])
+    # W1 W1^T (hence balancedness) is unchanged by the column flip
+    np.testing.assert_allclose(w1 @ w1.transpose(0, 2, 1),
+                               w1_plain @ w1_plain.transpose(0, 2, 1), atol=1e-12)
+
+
+def test_positive_det_needs_square_layers():
+    with pytest.raises(ValueError, match="square"):
+        deep_factorization(3, 2, 2, positive_det=True)

@@ -42,3 +42,20 @@ def unobserved_error(problem: MatrixProblem, x: Array) -> Array:
 def train_loss(problem: MatrixProblem, x: Array) -> Array:
     """The data fit that training minimizes: :func:`overparam.objectives.squared_loss`."""
     return squared_loss(problem, x)
+
+
+def unobserved_max_abs(problem: MatrixProblem, x: Array) -> Array:
+    """Largest magnitude of an unobserved entry (completion; NaN otherwise or when none is
+    unobserved). In Razin and Cohen's 2x2 problem it is the one unknown entry."""
+    if not isinstance(problem.operator, EntryMask):
+        return jnp.asarray(jnp.nan, x.dtype)
+    hidden = problem.operator.mask <= 0
+    return jnp.where(jnp.any(hidden), jnp.max(jnp.where(hidden, jnp.abs(x), 0.0)), jnp.nan)
+
+
+def heldout_error(problem: MatrixProblem, x: Array) -> Array:
+    """Mean squared error on the problem's held-out measurements (``problem.test``, e.g.
+    the test ratings of MovieLens); NaN when it has none."""
+    if problem.test is None:
+        return jnp.asarray(jnp.nan, x.dtype)
+    return squared_loss(problem.test, x)

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
+import overparam.measures._dynamics as _dynamics
 import overparam.measures._recovery as _recovery
 import overparam.measures._spectral as _spectral
 from overparam.models import Model
@@ -49,6 +50,22 @@ MEASURES: dict[str, Measure] = {
                 "Schatten-p quasi-norm (sum sigma^p)^(1/p) with p = 2/depth"),
         Measure("singular_values", _on_matrix(_spectral.singular_values), True,
                 "singular values of the end-to-end matrix, descending"),
+        Measure("schatten_quasi_norms", _on_matrix(_spectral.schatten_quasi_norms), True,
+                "Schatten-p (quasi-)norms at p = 2, 1, 2/3, 1/2, 1/3 (2/N for N = 1, 2, 3, 4, 6)"),
+        Measure("determinant", _on_matrix(_spectral.determinant), False,
+                "determinant of the end-to-end matrix (NaN unless square)"),
+        Measure("unobserved_max_abs", _on_prediction(_recovery.unobserved_max_abs), False,
+                "largest |entry| outside the observed set (completion)"),
+        Measure("test_error", _on_prediction(_recovery.heldout_error), False,
+                "MSE on held-out measurements (e.g. MovieLens test ratings)"),
+        Measure("sv_rate_measured", _dynamics.sv_rate_measured, True,
+                "d sigma_r / dt under gradient flow, by central finite difference (t = lr*step)"),
+        Measure("sv_rate_predicted", _dynamics.sv_rate_predicted, True,
+                "-N (sigma_r^2)^(1-1/N) <grad l(W), u_r v_r^T> (Arora et al. 2019, Thm. 3)"),
+        Measure("alignment_diag", _dynamics.alignment_diag, False,
+                "mean |diagonal| of U^T grad l(W) V (Fig. 3, right)"),
+        Measure("alignment_offdiag", _dynamics.alignment_offdiag, False,
+                "mean |off-diagonal| of U^T grad l(W) V (Fig. 3, right)"),
     ]
 }
 

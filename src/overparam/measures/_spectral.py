@@ -2,7 +2,7 @@
 
 import jax.numpy as jnp
 
-from overparam._linalg import svdvals
+from overparam._linalg import det, svdvals
 from overparam.types import Array
 
 
@@ -44,3 +44,21 @@ def schatten_quasi_norm(x: Array, p) -> Array:
     """
     s = singular_values(x)
     return jnp.sum(s**p) ** (1.0 / p)
+
+
+SCHATTEN_PS = (2.0, 1.0, 2.0 / 3.0, 0.5, 1.0 / 3.0)
+"""The p of :func:`schatten_quasi_norms`: 2/N for depths N = 1, 2, 3, 4 and 6 (p = 2 is the
+Frobenius norm, p = 1 the nuclear norm)."""
+
+
+def schatten_quasi_norms(x: Array) -> Array:
+    """:func:`schatten_quasi_norm` at every p of :data:`SCHATTEN_PS`, shape (len(SCHATTEN_PS),)."""
+    s = singular_values(x)
+    return jnp.stack([jnp.sum(s**p) ** (1.0 / p) for p in SCHATTEN_PS])
+
+
+def determinant(x: Array) -> Array:
+    """Determinant of a square matrix; NaN for a rectangular one."""
+    if x.shape[0] != x.shape[1]:
+        return jnp.asarray(jnp.nan, x.dtype)
+    return det(x)

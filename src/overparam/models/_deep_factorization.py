@@ -3,7 +3,7 @@
 import jax
 import jax.numpy as jnp
 
-from overparam._linalg import qr, svd
+from overparam._linalg import det, qr, svd
 from overparam.models._base import Model
 from overparam.types import Array
 
@@ -46,7 +46,8 @@ def _embed(block: Array, rows: int, cols: int) -> Array:
 
 
 def deep_factorization(
-    d1: int, d2: int, depth: int, width: int | None = None, init: str = "gaussian"
+    d1: int, d2: int, depth: int, width: int | None = None, init: str = "gaussian",
+    positive_det: bool = False,
 ) -> Model:
     r"""Depth-N linear factorization of a ``(d1, d2)`` matrix.
 
@@ -61,7 +62,12 @@ def deep_factorization(
       :math:`W_1 = S^{1/N}V^\top`, :math:`W_j = S^{1/N}`, :math:`W_N = U S^{1/N}` (zero-padded),
       so :math:`W_{j+1}^\top W_{j+1} = W_j W_j^\top` exactly.
 
-    References: Arora, Cohen, Hu, Luo 2019, Sec. 2 and code ``main.py``.
+    With ``positive_det`` (square layers only) the first column of :math:`W_1` changes sign
+    where :math:`\det W(0) < 0`. The map is a measure-preserving bijection between the two signs,
+    so a Gaussian init becomes a Gaussian init conditioned on :math:`\det W(0) > 0` (as Razin and
+    Cohen 2020 resample until it holds), and it keeps :math:`W_1 W_1^\top`, hence balancedness.
+
+    References: Arora, Cohen, Hu, Luo 2019, Sec. 2 and code ``main.py``; Razin, Cohen 2020.
 
     Returns:
       A :class:`Model` whose params are the tuple ``(W_1, ..., W_N)``.
@@ -69,8 +75,17 @@ def deep_factorization(
     shapes = layer_shapes(d1, d2, depth, width)
     if init not in DEEP_FACTORIZATION_INITS:
         raise ValueError(f"init must be one of {DEEP_FACTORIZATION_INITS}, got {init!r}")
+    if positive_det and any(r != c for r, c in shapes):
+        raise ValueError(f"positive_det needs square layers, got shapes {shapes}")
 
     def init_fn(key: Array, init_scale, dtype=jnp.float32) -> tuple[Array, ...]:
+        params = _init(key, init_scale, dtype)
+        if not positive_det:
+            return params
+        sign = jnp.where(det(end_to_end(params)) < 0, -1.0, 1.0).astype(dtype)
+        return (params[0].at[:, 0].multiply(sign), *params[1:])
+
+    def _init(key: Array, init_scale, dtype) -> tuple[Array, ...]:
         c = jnp.asarray(init_scale, dtype)
         per_layer = c ** (1.0 / depth)
         keys = jax.random.split(key, depth)

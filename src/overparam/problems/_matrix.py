@@ -16,11 +16,14 @@ class MatrixProblem(NamedTuple):
 
     ``observations`` has the shape of ``operator.apply(X)``; entries with weight 0 are ignored.
     ``truth`` is None when unknown (a user's data set), in which case error measures are NaN.
+    ``test`` optionally holds held-out measurements as a problem of its own (the test ratings
+    of a real data set), scored by the ``test_error`` measure.
     """
 
     operator: Operator
     observations: Array
     truth: Array | None
+    test: "MatrixProblem | None" = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -138,4 +141,17 @@ def pad_measurements(problem: MatrixProblem, size: int) -> MatrixProblem:
     op = DenseSensing(
         jnp.pad(op.matrix, ((0, pad), (0, 0))), jnp.pad(op.weights, (0, pad)), op.template
     )
-    return MatrixProblem(op, jnp.pad(problem.observations, (0, pad)), problem.truth)
+    return MatrixProblem(op, jnp.pad(problem.observations, (0, pad)), problem.truth, problem.test)
+
+
+def entries_problem(d1: int, d2: int, rows, cols, values, dtype=jnp.float32) -> MatrixProblem:
+    """Completion of given entries ``values[i]`` at (``rows[i]``, ``cols[i]``), no ground truth.
+
+    Razin and Cohen 2020's 2x2 problem is ``entries_problem(2, 2, [0, 1, 1], [1, 0, 1],
+    [1, 1, 0])``: every completion has determinant -1.
+    """
+    _check_positive(d1=d1, d2=d2)
+    rows, cols = jnp.asarray(rows), jnp.asarray(cols)
+    mask = jnp.zeros((d1, d2), dtype).at[rows, cols].set(1)
+    obs = jnp.zeros((d1, d2), dtype).at[rows, cols].set(jnp.asarray(values, dtype))
+    return MatrixProblem(EntryMask(mask), obs, None)

@@ -19,6 +19,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from overparam._runtime import full_precision
+from overparam.measures import MEASURES
 from overparam.problems import MatrixProblem, pad_measurements
 from overparam.train import MAX_STEPS, RUNNING, STATUS_NAMES, Trainer
 
@@ -180,6 +181,9 @@ def _merge(state, new_state, fill: np.ndarray, sharding):
     return jax.device_put(jax.tree.map(merge, old, new), sharding)
 
 
+VECTOR_MEASURES = frozenset(name for name, m in MEASURES.items() if m.vector)
+
+
 def _precise(fn):
     """``fn`` traced with full-precision matrix products, whatever the caller's context."""
 
@@ -197,8 +201,8 @@ def compiled_functions(trainer: Trainer, shared: bool, top_singular_values: int,
     Each device runs its own slice of the batch (``shard_map`` over the mesh's ``runs`` axis,
     ``vmap`` within a device), so no collective crosses devices: a device's while loops stop
     as soon as *its* runs are done. ``shared`` means one problem serves the whole batch
-    (replicated, not vmapped). Logged singular values are cut to the top
-    ``top_singular_values`` on the device.
+    (replicated, not vmapped). Logged vector measures (singular values and their rates) are
+    cut to the top ``top_singular_values`` on the device.
     """
     mesh = mesh or Mesh(np.array(jax.devices()[:1]), ("runs",))
     p_axis = None if shared else 0
@@ -207,9 +211,8 @@ def compiled_functions(trainer: Trainer, shared: bool, top_singular_values: int,
 
     def trim(out):
         state, logs = out
-        if "singular_values" in logs:
-            logs = dict(logs, singular_values=logs["singular_values"][..., :top_singular_values])
-        return state, logs
+        return state, {k: v[..., :top_singular_values] if k in VECTOR_MEASURES else v
+                       for k, v in logs.items()}
 
     def batched(fn, in_axes, in_specs):
         body = _precise(jax.vmap(fn, in_axes=in_axes))

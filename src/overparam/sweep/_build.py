@@ -11,10 +11,12 @@ from overparam.objectives import squared_loss
 from overparam.problems import (
     DenseSensing,
     MatrixProblem,
+    entries_problem,
     load_npz_problem,
     low_rank_truth,
     make_completion,
     make_sensing,
+    movielens_problem,
 )
 from overparam.sweep._config import ProblemConfig, RunConfig
 
@@ -35,6 +37,10 @@ def build_problem(cfg: ProblemConfig, dtype: str) -> MatrixProblem:
     dt = jnp.dtype(dtype)
     if cfg.kind == "file":
         return load_npz_problem(cfg.path, dt)
+    if cfg.kind == "entries":
+        return entries_problem(cfg.d1, cfg.d2, cfg.rows, cfg.cols, cfg.values, dt)
+    if cfg.kind == "movielens100k":
+        return movielens_problem(cfg.path or None, cfg.n_train, cfg.seed, dt)
     key = jax.random.PRNGKey(cfg.seed)
     truth = low_rank_truth(jax.random.fold_in(key, TRUTH_STREAM), cfg.d1, cfg.d2, cfg.rank, dt)
     obs_key = jax.random.fold_in(jax.random.fold_in(key, OBSERVATION_STREAM), cfg.m)
@@ -79,7 +85,7 @@ def is_large(problem: MatrixProblem) -> bool:
 def build_model(run: RunConfig, problem: MatrixProblem) -> Model:
     m = run.model
     d1, d2 = problem.shape
-    return deep_factorization(d1, d2, m.depth, m.width, m.init)
+    return deep_factorization(d1, d2, m.depth, m.width, m.init, m.positive_det)
 
 
 def matrix_objective(model: Model, params, problem: MatrixProblem, hparams) -> tuple[Any, Any]:
@@ -95,7 +101,7 @@ def gd_group_key(run: RunConfig, problem: MatrixProblem) -> tuple:
     key = (
         "gd",
         problem_signature(problem),
-        (m.kind, m.depth, m.width, m.init),
+        (m.kind, m.depth, m.width, m.init, m.positive_det),
         (o.name, tuple(sorted(o.options.items()))),
         (t.log_every, t.dtype),
     )

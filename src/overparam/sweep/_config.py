@@ -69,8 +69,49 @@ class FileConfig(Strict):
         return path
 
 
-ProblemConfig = Annotated[CompletionConfig | SensingConfig | FileConfig,
-                          Field(discriminator="kind")]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class EntriesConfig(Strict):
+    """Completion of given entries: ``values[i]`` observed at (``rows[i]``, ``cols[i]``) of a
+    ``d1 x d2`` matrix; no ground truth (e.g. Razin and Cohen's 2x2 problem)."""
+
+    kind: Literal["entries"] = "entries"
+    d1: PosInt
+    d2: PosInt
+    rows: Annotated[list[NonNegInt], Field(min_length=1)]
+    cols: Annotated[list[NonNegInt], Field(min_length=1)]
+    values: Annotated[list[FiniteFloat], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _check_entries(self):
+        if not len(self.rows) == len(self.cols) == len(self.values):
+            raise ValueError(f"rows, cols and values need equal lengths, got {len(self.rows)}, "
+                             f"{len(self.cols)}, {len(self.values)}")
+        for name, idx, size in (("rows", self.rows, self.d1), ("cols", self.cols, self.d2)):
+            if max(idx) >= size:
+                raise ValueError(f"{name} must be < {size} (0-based), got {max(idx)}")
+        pairs = list(zip(self.rows, self.cols))
+        if len(set(pairs)) != len(pairs):
+            dup = next(p for p in pairs if pairs.count(p) > 1)
+            raise ValueError(f"entry {dup} is given more than once")
+        return self
+
+
+class MovieLensConfig(Strict):
+    """MovieLens-100K ratings (943 users x 1682 movies): ``n_train`` random ratings are observed,
+    the rest are the test set (Arora et al. 2019, Fig. 3 uses 10,000). ``path`` is ``u.data``
+    or its directory; empty means the environment variable ``OVERPARAM_ML100K``."""
+
+    kind: Literal["movielens100k"] = "movielens100k"
+    path: str = ""
+    n_train: Annotated[int, Field(ge=1, le=99_999)] = 10_000
+    seed: NonNegInt = 0
+
+
+ProblemConfig = Annotated[
+    CompletionConfig | SensingConfig | FileConfig | EntriesConfig | MovieLensConfig,
+    Field(discriminator="kind")]
 
 
 class ModelConfig(Strict):
@@ -81,6 +122,8 @@ class ModelConfig(Strict):
     width: PosInt | None = None
     init: Literal[DEEP_FACTORIZATION_INITS] = "gaussian"  # type: ignore[valid-type]
     init_scale: PosFloat = 1e-3
+    positive_det: bool = Field(False, description="flip the sign of one column of W_1 where "
+                               "needed so det W(0) > 0 (square layers only)")
 
 
 class OptimizerConfig(Strict):
@@ -113,15 +156,27 @@ class SolverConfig(Strict):
 
     ``nuclear_norm``: min ||X||_* s.t. |A(X) - y| <= tol on every observation.
     ``truth``: the ground truth itself (its measures are the reference lines of the figures).
+    ``schatten``: min sum_i sigma_i^p s.t. A(X) = y, for ``p`` in (0, 1], by iteratively
+    reweighted least squares (a local minimizer for p < 1; see
+    :func:`overparam.solvers.schatten_p_min`).
     """
 
-    kind: Literal["nuclear_norm", "truth"] = "nuclear_norm"
+    kind: Literal["nuclear_norm", "truth", "schatten"] = "nuclear_norm"
+    p: Annotated[float, Field(gt=0, le=1, allow_inf_nan=False)] | None = None
     tol: NonNegFloat = 1e-3
     backend: Literal["jax", "cvxpy"] = "jax"
     dtype: Literal["float32", "float64"] = "float64"
     eps: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
         1e-6, description="ADMM relative residual tolerance (jax backend)")
-    max_iters: PosInt = 20_000
+    max_iters: PosInt | None = Field(
+        None, description="iteration cap: ADMM (nuclear_norm, default 20000) or IRLS "
+        "(schatten, default 5000)")
+
+    @model_validator(mode="after")
+    def _check_p(self):
+        if (self.kind == "schatten") != (self.p is not None):
+            raise ValueError("p is required for kind 'schatten' and only for it")
+        return self
 
 
 def _known_measures(names: list[str]) -> list[str]:
@@ -150,6 +205,16 @@ class RunConfig(Strict):
             raise ValueError("give either model (with optimizer and train) or solver, not both")
         if not trained and self.solver is None:
             raise ValueError("give model (with optimizer and train) or solver")
+        return self
+
+    @model_validator(mode="after")
+    def _square_for_positive_det(self):
+        m, p = self.model, self.problem
+        if m is None or not m.positive_det or not hasattr(p, "d1"):
+            return self
+        if p.d1 != p.d2 or (m.width is not None and m.width != p.d1):
+            raise ValueError("model.positive_det needs square layers (d1 = d2 = width), got "
+                             f"d1={p.d1}, d2={p.d2}, width={m.width}")
         return self
 
     @property
@@ -187,7 +252,9 @@ class SweepConfig(Strict):
     solver: dict[str, Any] | None = None
     grid: dict[str, list[Any]] = Field(default_factory=dict)
     seeds: Annotated[list[NonNegInt], Field(min_length=1)] = Field(default_factory=lambda: [0])
-    baselines: list[Literal["nuclear_norm", "truth"]] = Field(default_factory=list)
+    baselines: list[Literal["nuclear_norm", "truth"] | dict[str, Any]] = Field(
+        default_factory=list, description="baseline solvers run once per problem: a kind, or a "
+        "solver table such as {kind = 'schatten', p = 0.5}")
     baseline: dict[str, Any] = Field(default_factory=dict, description="options of baselines")
     measures: list[str] = Field(default_factory=lambda: [
         "train_loss", "recon_error", "unobserved_error", "nuclear_norm", "effective_rank",

@@ -81,12 +81,13 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
 def _baselines(sweep: SweepConfig, runs: list[RunConfig]) -> list[RunConfig]:
     problems = {json.dumps(r.problem.model_dump(mode="json"), sort_keys=True): r.problem
                 for r in runs}
-    out = []
-    for kind in dict.fromkeys(sweep.baselines):
-        options = dict(sweep.baseline) if kind == "nuclear_norm" else {}
+    solvers: dict[str, SolverConfig] = {}
+    for i, item in enumerate(sweep.baselines):
+        table = {"kind": item} if isinstance(item, str) else dict(item)
+        options = dict(sweep.baseline) if table.get("kind") == "nuclear_norm" else {}
         try:
-            solver = SolverConfig.model_validate({**options, "kind": kind})
+            solver = SolverConfig.model_validate({**options, **table})
         except ValidationError as e:
-            raise ConfigError(format_validation_error(e, prefix="baseline")) from None
-        out.extend(RunConfig(problem=p, solver=solver) for p in problems.values())
-    return out
+            raise ConfigError(format_validation_error(e, prefix=f"baselines[{i}]")) from None
+        solvers[solver.model_dump_json()] = solver
+    return [RunConfig(problem=p, solver=s) for s in solvers.values() for p in problems.values()]

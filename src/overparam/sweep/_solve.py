@@ -1,4 +1,4 @@
-"""Runs convex baselines (nuclear-norm minimization) for a list of solver runs."""
+"""Runs baselines (nuclear-norm and Schatten-p minimization, the truth) for solver runs."""
 
 import time
 from collections.abc import Callable, Sequence
@@ -12,11 +12,13 @@ from overparam.measures import compute_measures
 from overparam.models import Model
 from overparam.problems import MatrixProblem
 from overparam.solvers import nuclear_norm_min, nuclear_norm_min_cvxpy
+from overparam.solvers._schatten import schatten_p_min
 from overparam.sweep._batch import stack_problems
 from overparam.sweep._build import ProblemCache, is_large, problem_signature
 from overparam.sweep._config import RunConfig
 
-DEPTH_DEPENDENT = {"schatten_quasi_norm"}
+ADMM_MAX_ITERS = 20_000  # IRLS (schatten) uses its own default
+DEPTH_DEPENDENT = {"schatten_quasi_norm", "sv_rate_measured", "sv_rate_predicted"}
 MATRIX = Model(name="matrix", init=None, predict=lambda params: params[0])
 
 
@@ -56,6 +58,17 @@ def run_solvers(
                     report(run, "converged", 0, _measure(measures, problem.truth, problem), 0.0,
                            {})
                 continue
+            if kind == "schatten":
+                for run, problem in zip(group, problems):
+                    t0 = time.perf_counter()
+                    options = {"max_iters": max_iters} if max_iters else {}
+                    res = schatten_p_min(problem, run.solver.p, **options)
+                    x = jax.numpy.asarray(res.x, dtype)
+                    report(run, "converged" if res.converged else "max_steps", res.iterations,
+                           _measure(measures, x, problem), time.perf_counter() - t0,
+                           {"solver_converged": res.converged,
+                            "solver_constraint_residual": res.constraint_residual})
+                continue
             if backend == "cvxpy":
                 for run, problem in zip(group, problems):
                     t0 = time.perf_counter()
@@ -64,8 +77,8 @@ def run_solvers(
                     report(run, "converged", 0, _measure(measures, x, problem),
                            time.perf_counter() - t0, {"solver_converged": True})
                 continue
-            _solve_nuclear(group, problems, dtype, eps, max_iters, large, max_batch, measures,
-                           report)
+            _solve_nuclear(group, problems, dtype, eps, max_iters or ADMM_MAX_ITERS, large,
+                           max_batch, measures, report)
 
 
 def _solve_nuclear(group, problems, dtype, eps, max_iters, large, max_batch, measures, report):

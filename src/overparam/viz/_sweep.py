@@ -15,8 +15,13 @@ SKIP = {"run_id", "experiment", "method", "status", "config", "overparam_version
 def _varying(runs: pd.DataFrame) -> list[str]:
     """Config columns whose value differs between the GD runs."""
     gd = runs[runs["method"] == "gd"]
-    cols = [c for c in gd.columns if "." in c or c == "seed"]
-    return [c for c in cols if c not in SKIP and gd[c].nunique(dropna=True) > 1]
+    cols = [c for c in gd.columns if ("." in c or c == "seed") and c not in SKIP]
+    return [c for c in cols if gd[c].map(_hashable).nunique(dropna=True) > 1]
+
+
+def _hashable(value):
+    """List-valued config fields (e.g. the entries of a problem) as tuples."""
+    return tuple(np.asarray(value).tolist()) if isinstance(value, list | np.ndarray) else value
 
 
 def plot_sweep(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> list[Path]:
@@ -63,7 +68,8 @@ def _final(runs: pd.DataFrame, directory: Path) -> Path:
         if measure in ("recon_error", "train_loss") and (gd[measure] > 0).all():
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7)
+    if axes[0][0].get_legend_handles_labels()[0]:  # a sweep without a grid has no labels
+        axes[0][0].legend(fontsize=7)
     fig.suptitle(f"{runs['experiment'].iloc[0]}: final measures")
     return save(fig, directory, "final")
 
