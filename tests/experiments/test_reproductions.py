@@ -13,17 +13,18 @@ from overparam.experiments import EXPERIMENTS, reproduce
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(EXPERIMENTS))
+@pytest.mark.parametrize("name", sorted(n for n, e in EXPERIMENTS.items() if "quick" in e.sweeps))
 def test_quick_profile_claims_hold(name, tmp_path):
     result = reproduce(name, "quick", tmp_path, progress=False)
     d = tmp_path / name
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == len(result.runs) > 0
-    assert (runs["status"] == "converged").all(), runs[["run_id", "status"]]
+    expected = {"converged"} if EXPERIMENTS[name].converges else {"converged", "max_steps"}
+    assert set(runs["status"]) <= expected, runs[["run_id", "status"]]
     assert len(pd.read_parquet(d / "trajectories.parquet"))
     assert result.figures and all(p.is_file() for p in result.figures)
     claims = json.loads((d / "claims.json").read_text())["claims"]
-    assert len(claims) >= 5
+    assert len(claims) >= 3
     failing = [c for c in claims if not c["holds"]]
     assert not failing, json.dumps(failing, indent=1)
     again = reproduce(name, "quick", tmp_path, progress=False)  # resumes: nothing to re-run

@@ -27,6 +27,8 @@ class Experiment:
       plot: draws the figures from the results tables into a directory; returns their paths.
       claims: profile name -> declarative claims (see :class:`ClaimSpec`).
       custom_claims: claims that need more than a selection and a threshold.
+      converges: every GD run is expected to reach its ``stop_loss`` (False where runs
+        are meant to stop at ``max_steps``, e.g. to follow dynamics for a fixed time).
     """
 
     name: str
@@ -36,3 +38,4 @@ class Experiment:
     plot: Plotter
     claims: Callable[[str], list[ClaimSpec]] = lambda profile: []
     custom_claims: CustomClaims = field(default=lambda runs, traj: [])
+    converges: bool = True

@@ -1,0 +1,67 @@
+"""Figures of singular-value dynamics (Arora et al. 2019, Fig. 3) and the ODE check."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from overparam.viz._style import DEPTH_COLORS, save, subplots
+
+
+def _stack(rows: pd.DataFrame, column: str) -> np.ndarray:
+    return np.stack([np.asarray(v, float) for v in rows[column]])
+
+
+def singular_value_dynamics(per_depth: dict[int, pd.DataFrame], directory: Path, name: str,
+                            title: str) -> Path:
+    """One panel per depth with the top singular values against step, and a last panel with
+    the mean |diagonal| (solid) and |off-diagonal| (dashed) of U^T grad l(W) V."""
+    fig, axes = subplots(1, len(per_depth) + 1)
+    for ax, (depth, rows) in zip(axes[0], per_depth.items()):
+        sv = _stack(rows, "singular_values")
+        for r in range(sv.shape[1]):
+            ax.plot(rows["step"], sv[:, r], lw=1.2)
+        ax.set_title(f"depth {depth}")
+        ax.set_xlabel("step")
+        ax.set_ylabel("singular values of W")
+        ax.grid(alpha=0.3)
+    ax = axes[0][-1]
+    for depth, rows in per_depth.items():
+        r = rows[rows["step"] > 0]
+        color = DEPTH_COLORS.get(depth)
+        ax.plot(r["step"], r["alignment_diag"], color=color, label=f"depth {depth} diagonal")
+        ax.plot(r["step"], r["alignment_offdiag"], color=color, ls="--",
+                label=f"depth {depth} off-diagonal")
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("mean |U^T grad l(W) V|")
+    ax.set_title("gradient in the singular basis")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return save(fig, directory, name)
+
+
+def ode_check(per_depth: dict[int, pd.DataFrame], top: int, directory: Path, name: str,
+              title: str) -> Path:
+    """Measured (finite-difference) against predicted rates of the top singular values, one
+    panel per depth, log-log on magnitudes, with the identity line."""
+    fig, axes = subplots(1, len(per_depth))
+    for ax, (depth, rows) in zip(axes[0], per_depth.items()):
+        rows = rows[rows["step"] > 0]
+        meas = np.abs(_stack(rows, "sv_rate_measured")[:, :top]).ravel()
+        pred = np.abs(_stack(rows, "sv_rate_predicted")[:, :top]).ravel()
+        ok = (meas > 0) & (pred > 0)
+        ax.scatter(pred[ok], meas[ok], s=4, alpha=0.5, color=DEPTH_COLORS.get(depth))
+        if ok.any():
+            lo, hi = min(pred[ok].min(), meas[ok].min()), max(pred[ok].max(), meas[ok].max())
+            ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, label="measured = predicted")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("|predicted d sigma / dt|")
+        ax.set_ylabel("|measured d sigma / dt|")
+        ax.set_title(f"depth {depth}, top {top}")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return save(fig, directory, name)
