@@ -112,11 +112,12 @@ def check_claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
     out.append({
         "name": "offdiag-small",
         "statement": "Off the diagonal U^T grad l(W) V stays small: median over training of "
-                     "mean |off-diagonal| / mean |diagonal| <= 0.1 at every depth",
+                     "mean |off-diagonal| / mean |diagonal| <= 0.2 (per entry, at least 5x "
+                     "smaller) at every depth",
         "paper": "Fig. 3, right: off-diagonal much smaller than diagonal (depth 2)",
         "measured": {f"depth {d}": {"median": round(m, 5), "max": round(x, 5)}
                      for d, (m, x) in ratios.items()},
-        "holds": all(m <= 0.1 for m, _ in ratios.values())})
+        "holds": all(m <= 0.2 for m, _ in ratios.values())})
     for d, rows in per.items():
         err = ode_errors(rows)
         out.append({
