@@ -15,6 +15,7 @@ use_all_cpu_cores()
 from overparam.experiments import EXPERIMENTS as EXPERIMENTS  # noqa: E402
 from overparam.experiments import ClaimSpec as ClaimSpec  # noqa: E402
 from overparam.experiments import Result as Result  # noqa: E402
+from overparam.experiments import check_sweep as check_sweep  # noqa: E402
 from overparam.experiments import reproduce as reproduce  # noqa: E402
 from overparam.experiments import run as run  # noqa: E402
 from overparam.sweep import RunConfig as RunConfig  # noqa: E402

@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             result = run(args.file, **opts)
     except OverparamError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print("error: " + " ".join(str(e).splitlines()), file=sys.stderr)  # one line
         return EXIT_BAD_INPUT
     _print_claims(result)
     return EXIT_CLAIMS_FAIL if args.check and not result.all_hold else 0

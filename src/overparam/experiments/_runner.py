@@ -1,6 +1,7 @@
 """Running experiments and user sweeps end to end: runs, store, figures, claims."""
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from overparam.experiments._base import PROFILES, Experiment
 from overparam.experiments._claims import ClaimSpec, evaluate_claim
 from overparam.experiments._registry import EXPERIMENTS
 from overparam.sweep import RunConfig, Store, SweepConfig, execute, expand, run_id
+from overparam.sweep._local import check_runs
 from overparam.sweep._store import write_json
 from overparam.viz import plot_sweep
 
@@ -33,6 +35,8 @@ class Result:
 
 
 def get_experiment(name: str) -> Experiment:
+    if not isinstance(name, str):
+        raise ConfigError(f"experiment: name must be a string, got {name!r}")
     try:
         return EXPERIMENTS[name]
     except KeyError:
@@ -48,6 +52,18 @@ def _with_solver(sweep: SweepConfig, solver: str | None) -> SweepConfig:
     if sweep.solver is not None:
         update["solver"] = {**sweep.solver, "backend": solver}
     return sweep.model_copy(update=update)
+
+
+def _check_options(out, max_batch, progress) -> Path:
+    """Validate the options shared by :func:`reproduce` and :func:`run`; return ``out``."""
+    if max_batch is not None and (isinstance(max_batch, bool) or not isinstance(max_batch, int)
+                                  or max_batch < 1):
+        raise ConfigError(f"max_batch: must be a positive integer or None, got {max_batch!r}")
+    if not isinstance(progress, bool):
+        raise ConfigError(f"progress: must be True or False, got {progress!r}")
+    if not isinstance(out, str | Path) or not str(out):
+        raise ConfigError(f"out: must be a directory path, got {out!r}")
+    return Path(out)
 
 
 def _plan(sweeps: list[SweepConfig]) -> list[tuple[SweepConfig, list[RunConfig]]]:
@@ -84,14 +100,15 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
               solver: str | None = None, max_batch: int | None = None,
               progress: bool = True) -> Result:
     """Run experiment ``name`` at ``profile`` into ``out/name/`` and check its claims."""
+    out = _check_options(out, max_batch, progress)
     experiment = get_experiment(name)
-    if profile not in experiment.sweeps:
+    if not isinstance(profile, str) or profile not in experiment.sweeps:
         raise ConfigError(f"--profile: unknown profile {profile!r}; choose from "
                           f"{sorted(experiment.sweeps)}{closest(profile, PROFILES)}")
     if solver not in (None, "jax", "cvxpy"):
         raise ConfigError(f"--solver: must be 'jax' or 'cvxpy', got {solver!r}")
     plan = _plan([_with_solver(s, solver) for s in experiment.sweeps[profile]()])
-    store, ids, ran = _execute(name, plan, Path(out), max_batch, progress)
+    store, ids, ran = _execute(name, plan, out, max_batch, progress)
     return _finish(store, ids, experiment.plot, experiment.claims(profile),
                    experiment.custom_claims, ran)
 
@@ -109,6 +126,8 @@ def load_sweep_file(path: str | Path) -> tuple[SweepConfig, list[ClaimSpec]]:
         raise ConfigError(f"{path}: not readable (permission denied)") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not a text file") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: malformed TOML ({e})") from None
     raw_claims = data.pop("claims", [])
@@ -128,13 +147,70 @@ def load_sweep_file(path: str | Path) -> tuple[SweepConfig, list[ClaimSpec]]:
     return sweep, claims
 
 
-def run(sweep: SweepConfig | str | Path, out: str | Path = "results", *,
+def _claim_specs(claims) -> list[ClaimSpec]:
+    if claims is None:
+        return []
+    if isinstance(claims, ClaimSpec | Mapping) or not isinstance(claims, list | tuple):
+        raise ConfigError(f"claims: must be a list of ClaimSpec or tables, got {claims!r:.60}")
+    specs = []
+    for i, c in enumerate(claims):
+        if isinstance(c, ClaimSpec):
+            specs.append(c)
+            continue
+        try:
+            specs.append(ClaimSpec.model_validate(c))
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e, prefix=f"claims[{i}]")) from None
+    return specs
+
+
+def _load(sweep, claims) -> tuple[SweepConfig, list[ClaimSpec], list]:
+    """Validate a sweep given as a SweepConfig, a mapping or a TOML path: (sweep, claims, plan)."""
+    claims = _claim_specs(claims)
+    source = sweep if isinstance(sweep, str | Path) else None
+    if isinstance(sweep, Mapping):
+        data = dict(sweep)
+        raw_claims = data.pop("claims", None)
+        try:
+            sweep = SweepConfig.model_validate(data)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e)) from None
+        claims += _claim_specs(raw_claims)
+    elif isinstance(sweep, str | Path):
+        sweep, file_claims = load_sweep_file(sweep)
+        claims += file_claims
+    elif not isinstance(sweep, SweepConfig):
+        raise ConfigError(f"sweep: must be a SweepConfig, a mapping or a TOML path, got "
+                          f"{type(sweep).__name__}")
+    try:
+        plan = _plan([sweep])
+        check_runs(plan[0][1])
+    except ConfigError as e:
+        if source is None:
+            raise
+        raise ConfigError(f"{source}: {e}") from None
+    return sweep, claims, plan
+
+
+def check_sweep(sweep: SweepConfig | Mapping | str | Path) -> list[RunConfig]:
+    """Validate a sweep as :func:`run` does, without running it or writing anything.
+
+    Returns its runs; bad input raises :class:`~overparam.errors.ConfigError` naming the field
+    (data files are read, and the output directory checked, only by :func:`run`).
+    """
+    return _load(sweep, None)[2][0][1]
+
+
+def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", *,
         claims: list[ClaimSpec] | None = None, max_batch: int | None = None,
         progress: bool = True) -> Result:
-    """Run a user's sweep (a :class:`SweepConfig` or a TOML path) into ``out/<name>/``."""
-    if not isinstance(sweep, SweepConfig):
-        sweep, file_claims = load_sweep_file(sweep)
-        claims = (claims or []) + file_claims
-    plan = _plan([sweep])
-    store, ids, ran = _execute(sweep.name, plan, Path(out), max_batch, progress)
-    return _finish(store, ids, plot_sweep, claims or [], lambda runs, traj: [], ran)
+    """Run a user's sweep into ``out/<name>/``.
+
+    ``sweep`` is a :class:`SweepConfig`, a mapping of the same fields (as the TOML file), or
+    the path of a TOML file. Bad input raises :class:`~overparam.errors.OverparamError`
+    (ConfigError, DataError or StoreError) before anything is written.
+    """
+    out = _check_options(out, max_batch, progress)
+    sweep, claims, plan = _load(sweep, claims)
+    store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress)
+    return _finish(store, ids, plot_sweep, claims, lambda runs, traj: [], ran)

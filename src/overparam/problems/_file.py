@@ -96,4 +96,5 @@ def load_npz_problem(path: str | Path, dtype=jnp.float32) -> MatrixProblem:
             raise _fail(path, f"'truth' has shape {truth.shape}, expected {(d1, d2)}")
         t = None if truth is None else jnp.asarray(truth, dtype)
         return sensing_problem(t, jnp.asarray(a, dtype), jnp.asarray(y, dtype), (d1, d2))
-    raise _fail(path, f"has keys {sorted(keys)}; expected rows/cols/values or A/y. {NPZ_FORMAT}")
+    raise _fail(path, f"has keys {sorted(keys)}; expected rows/cols/values or A/y. "
+                      + " ".join(NPZ_FORMAT.split()))  # one line

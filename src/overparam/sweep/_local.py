@@ -5,10 +5,11 @@ import threading
 from collections.abc import Sequence
 
 import jax
+import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from overparam._runtime import dtype_context
-from overparam.errors import DataError
+from overparam.errors import ConfigError, DataError
 from overparam.sweep._batch import FinishedRun, run_group
 from overparam.sweep._build import (
     ProblemCache,
@@ -57,6 +58,51 @@ def _dtype_of(run: RunConfig) -> str:
     return run.train.dtype if run.train is not None else run.solver.dtype
 
 
+SEED_LIMIT = 2**32  # JAX keys hold 32 bits: seeds 0 and 2**32 would be the same run
+INT32_MAX = int(np.iinfo(np.int32).max)
+
+
+def check_runs(runs: Sequence[RunConfig]) -> None:
+    """Refuse what the config models cannot see: seeds JAX would fold together, step counts
+    beyond int32, an init scale or step size the run's dtype rounds to 0 or infinity, problems
+    beyond memory. Raises ConfigError naming the field."""
+    budget = _memory_budget()
+    for r in runs:
+        for field, seed in (("seed", r.seed), ("problem.seed", getattr(r.problem, "seed", 0))):
+            if seed >= SEED_LIMIT:
+                raise ConfigError(f"{field}: must be < 2**32 (JAX keys hold 32 bits), got {seed}")
+        dtype = _dtype_of(r)
+        d1, d2 = getattr(r.problem, "d1", 1), getattr(r.problem, "d2", 1)
+        itemsize = np.dtype(dtype).itemsize
+        need = itemsize * d1 * d2 * (r.problem.m if r.problem.kind == "sensing" else 3)
+        if r.method == "gd":
+            width = r.model.width or min(d1, d2)
+            need += 12 * itemsize * max(d1 * d2, r.model.depth * width * max(width, d1, d2))
+        if need > budget:
+            raise ConfigError(f"problem: a {d1}x{d2} {r.problem.kind} problem needs about "
+                              f"{need / 2**30:.3g} GiB, more than the {budget / 2**30:.3g} GiB "
+                              "a run may use here")
+        if r.method != "gd":
+            continue
+        if r.train.max_steps > INT32_MAX:
+            raise ConfigError(f"train.max_steps: must be <= {INT32_MAX}, got {r.train.max_steps}")
+        for field, value in (("model.init_scale", r.model.init_scale),  # 0: a saddle
+                             ("optimizer.learning_rate", r.optimizer.learning_rate)):
+            with np.errstate(over="ignore", under="ignore"):
+                cast = np.asarray(value, dtype)
+            if value != 0 and (cast == 0 or not np.isfinite(cast)):
+                raise ConfigError(f"{field}: {value:g} is {'0' if cast == 0 else 'infinite'} in "
+                                  f"{dtype}; use train.dtype = 'float64' or another value")
+
+
+def _hparams(run: RunConfig) -> dict[str, float]:
+    """The run's batched scalars, a divergence bound beyond the dtype's range meaning none."""
+    hp = hparams_of(run)
+    hp["divergence_factor"] = min(hp["divergence_factor"],
+                                  float(np.finfo(run.train.dtype).max))
+    return hp
+
+
 def _prepare_problems(runs: Sequence[RunConfig], cache: ProblemCache) -> None:
     for r in runs:
         with dtype_context(_dtype_of(r)):
@@ -86,6 +132,7 @@ def execute(
     done = store.finished_ids()
     todo = [r for r in runs if run_id(r) not in done]
     cache = ProblemCache()
+    check_runs(todo)
     _prepare_problems(todo, cache)  # bad data files fail here, before anything is written
     store.open()
     if not todo:
@@ -220,6 +267,6 @@ def _run_gd_group(group, cache, store, bar, task, measures, log_measures, top_sv
             notes[str(device)] = f"{label}: step {step:,}"
             bar.update(task, note="; ".join(notes.values()))
 
-        run_group(trainer, problems, [hparams_of(r) for r in group], [r.seed for r in group],
+        run_group(trainer, problems, [_hparams(r) for r in group], [r.seed for r in group],
                   dtype=dtype, max_batch=batch, top_singular_values=top_sv, report=report,
                   on_segment=on_segment, devices=[device])

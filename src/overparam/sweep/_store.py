@@ -10,7 +10,9 @@ Layout of ``DIR/``::
 
 Every file is written to a temporary name in the same directory and moved into place with
 ``os.replace``, so readers never see a partial file and a killed writer leaves the previous
-state intact. Resuming reads the finished run ids and skips them.
+state intact. Consolidation writes the merged tables before it removes the parts, so a reader
+that finds a part gone reads its rows from the merged table. Resuming reads the finished run
+ids and skips them.
 """
 
 import json
@@ -80,11 +82,16 @@ class Store:
         check_writable_dir(self.root)
         if self.root.exists() and not self.root.is_dir():
             raise StoreError(f"output {self.root} exists and is not a directory")
+        if self.manifest.is_dir() or self.parts.exists() and not self.parts.is_dir():
+            raise StoreError(f"{self.root}: not a results directory ({self.manifest.name} or "
+                             f"{self.parts.name} has the wrong type)")
         if self.manifest.exists():
             try:
                 meta = json.loads(self.manifest.read_text())
             except (OSError, ValueError) as e:
                 raise StoreError(f"{self.manifest}: unreadable manifest ({e})") from None
+            if not isinstance(meta, dict):
+                raise StoreError(f"{self.manifest}: unreadable manifest (not a JSON object)")
             if meta.get("format_version") != FORMAT_VERSION:
                 raise StoreError(f"{self.manifest}: store format version "
                                  f"{meta.get('format_version')!r}, this overparam reads "
@@ -92,41 +99,60 @@ class Store:
             if meta.get("experiment") != self.experiment:
                 raise StoreError(f"{self.root} holds results of {meta.get('experiment')!r}, "
                                  f"not {self.experiment!r}; use another --out directory")
-        elif self.root.is_dir() and any(self.root.glob("*.parquet")):
+        elif self.root.is_dir() and (any(self.root.glob("*.parquet"))
+                                     or any(self.parts.glob("*.parquet"))):
             raise StoreError(f"{self.root} holds Parquet files but no manifest.json; "
                              "refusing to mix results")
 
     def open(self) -> None:
         """Create the directory and manifest (idempotent)."""
         self.check()
-        self.parts.mkdir(parents=True, exist_ok=True)
-        if not self.manifest.exists():
-            write_json({"format_version": FORMAT_VERSION, "experiment": self.experiment},
-                       self.manifest)
+        try:
+            self.parts.mkdir(parents=True, exist_ok=True)
+            if not self.manifest.exists():
+                write_json({"format_version": FORMAT_VERSION, "experiment": self.experiment},
+                           self.manifest)
+        except OSError as e:
+            raise StoreError(f"output {self.root}: cannot write ({e.strerror or e})") from None
 
-    def _read(self, pattern: str, consolidated: str) -> pd.DataFrame:
+    def _part_files(self, pattern: str) -> list[Path]:
+        return sorted(self.parts.glob(pattern)) if self.parts.is_dir() else []
+
+    def _frames(self, parts: list[Path], consolidated: str) -> list[tuple[Path, pd.DataFrame]]:
+        """Each file's rows: the parts, then the consolidated table (read last: a part removed
+        meanwhile by a consolidating writer is in the consolidated table by then)."""
         frames = []
-        files = sorted(self.parts.glob(pattern)) if self.parts.exists() else []
-        if (self.root / consolidated).exists():
-            files.append(self.root / consolidated)
-        for f in files:
+        for f in [*parts, self.root / consolidated]:
             try:
-                frames.append(pq.read_table(f).to_pandas())
+                # one open: a table replaced meanwhile is read whole, old or new (opening the
+                # path twice, as pyarrow may, can mix the footer of one with pages of the other)
+                with open(f, "rb") as fh:
+                    frame = pq.read_table(fh).to_pandas()
+            except FileNotFoundError:  # consolidated away (a part) or not written yet
+                continue
             except (OSError, pa.ArrowException) as e:
                 raise StoreError(f"{f}: corrupt Parquet file ({e}); delete it to re-run "
                                  "its runs") from None
-        frames = [f for f in frames if len(f)]
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+            if "run_id" not in frame.columns:
+                raise StoreError(f"{f}: not an overparam results table (no run_id column)")
+            frames.append((f, frame))
+        return frames
+
+    @staticmethod
+    def _concat(frames: list[tuple[Path, pd.DataFrame]], key: list[str]) -> pd.DataFrame:
+        frames = [f for _, f in frames if len(f)]
+        if not frames:
+            return pd.DataFrame()
+        df = pd.concat(frames, ignore_index=True)
+        return df.drop_duplicates(key, keep="last").reset_index(drop=True)
 
     def runs(self) -> pd.DataFrame:
-        df = self._read("runs-*.parquet", "runs.parquet")
-        return df.drop_duplicates("run_id", keep="last").reset_index(drop=True) if len(df) else df
+        return self._concat(self._frames(self._part_files("runs-*.parquet"), "runs.parquet"),
+                            ["run_id"])
 
     def trajectories(self) -> pd.DataFrame:
-        df = self._read("traj-*.parquet", "trajectories.parquet")
-        if not len(df):
-            return df
-        return df.drop_duplicates(["run_id", "step"], keep="last").reset_index(drop=True)
+        return self._concat(self._frames(self._part_files("traj-*.parquet"),
+                                         "trajectories.parquet"), ["run_id", "step"])
 
     def finished_ids(self) -> set[str]:
         df = self.runs()
@@ -142,14 +168,29 @@ class Store:
         write_parquet(pd.DataFrame(runs), self.parts / f"runs-{tag}.parquet")
 
     def consolidate(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Merge parts into runs.parquet / trajectories.parquet, then remove the parts."""
-        runs, traj = self.runs(), self.trajectories()
-        if len(traj) and len(runs):
-            traj = traj[traj["run_id"].isin(set(runs["run_id"]))].reset_index(drop=True)
+        """Merge parts into runs.parquet / trajectories.parquet, then remove the merged parts.
+
+        The merged tables are written before any part is removed, and only parts that were
+        read are removed: a part written meanwhile (its runs part is listed before the
+        trajectory parts, since a writer writes a run's trajectory first) is never lost. A
+        trajectory part whose runs are not all finished (its writer was killed between the
+        two parts) stays until they are.
+        """
+        run_parts = self._part_files("runs-*.parquet")
+        traj_parts = self._part_files("traj-*.parquet")
+        run_frames = self._frames(run_parts, "runs.parquet")
+        traj_frames = self._frames(traj_parts, "trajectories.parquet")
+        runs = self._concat(run_frames, ["run_id"])
+        traj = self._concat(traj_frames, ["run_id", "step"])
+        ids = set(runs["run_id"]) if len(runs) else set()
+        if len(traj):
+            traj = traj[traj["run_id"].isin(ids)].reset_index(drop=True)
         if len(runs):
             write_parquet(runs, self.root / "runs.parquet")
         if len(traj):
             write_parquet(traj, self.root / "trajectories.parquet")
-        for f in list(self.parts.glob("*.parquet")) if self.parts.exists() else []:
-            f.unlink()
+        merged = [f for f, _ in run_frames if f in run_parts]
+        merged += [f for f, df in traj_frames if f in traj_parts and df["run_id"].isin(ids).all()]
+        for f in merged:
+            f.unlink(missing_ok=True)
         return runs, traj

@@ -9,7 +9,6 @@ import pandas as pd
 from overparam.measures._spectral import SCHATTEN_PS
 from overparam.viz._style import save, subplots
 
-
 ORDER = {"gd": 0, "nuclear_norm": 1, "schatten": 2, "truth": 3}
 
 
