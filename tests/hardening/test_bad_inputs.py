@@ -42,6 +42,8 @@ DROP = object()
 class new(dict):
     """A section that replaces BASE's instead of being merged into it."""
 
+ENTRIES = {"kind": "entries", "d1": 2, "d2": 2, "rows": [0, 1, 1], "cols": [1, 0, 1],
+           "values": [1.0, 1.0, 0.0]}
 BASE = {"name": "bad",
         "problem": {"kind": "completion", "d1": 4, "d2": 4, "rank": 1, "m": 8},
         "train": {"max_steps": 20, "log_every": 10}}
@@ -348,6 +350,21 @@ CASES = [
          npz_nan),
     Case("truth-baseline-without-truth", "toml", {"problem": FILE, "baselines": ["truth"]},
          DataError, ("p.npz", "known ground truth"), npz_sensing_without_truth),
+    Case("entries-out-of-range", "toml",
+         {"problem": new(ENTRIES, rows=[0, 2, 1])}, ConfigError, ("problem", "rows must be < 2")),
+    Case("entries-duplicate", "toml", {"problem": new(ENTRIES, rows=[0, 0, 1], cols=[1, 1, 1])},
+         ConfigError, ("problem", "more than once")),
+    Case("entries-lengths", "toml", {"problem": new(ENTRIES, values=[1.0])}, ConfigError,
+         ("problem", "equal lengths")),
+    Case("positive-det-rectangular", "toml",
+         {"problem": new(BASE["problem"], d2=3), "model": {"positive_det": True}}, ConfigError,
+         ("positive_det needs square",)),
+    Case("movielens-missing", "toml",
+         {"problem": new(kind="movielens100k", path="{tmp}/nowhere/u.data", n_train=10)},
+         DataError, ("u.data", "grouplens")),
+    Case("movielens-n-train-too-large", "toml",
+         {"problem": new(kind="movielens100k", n_train=100_000)}, ConfigError,
+         ("problem.n_train", "less than or equal to 99999")),
     # output directory and store
     Case("out-is-a-file", "toml", {}, StoreError, ("out", "not a directory"), out_is_a_file),
     Case("store-is-a-file", "toml", {}, StoreError, ("bad", "not a directory"), store_is_a_file),
