@@ -60,7 +60,8 @@ def _summaries(runs: pd.DataFrame, traj: pd.DataFrame) -> pd.DataFrame:
         t = traj[traj["run_id"] == run["run_id"]].sort_values("step")
         loss = t["train_loss"].to_numpy()
         norms = stacked(t, "schatten_quasi_norms")
-        row = {"depth": int(run["model.depth"]), "init": run["model.init"],
+        row = {"run_id": run["run_id"], "depth": int(run["model.depth"]),
+               "init": run["model.init"],
                "seed": int(run["seed"]), "final_loss": float(run["train_loss"]),
                "final_abs": float(run["unobserved_max_abs"]),
                "final_det": float(run["determinant"]),
@@ -91,9 +92,7 @@ def _never_shrink(traj: pd.DataFrame, run_ids) -> float:
 
 
 def check_claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
-    s = _summaries(runs, traj).merge(
-        runs[["run_id", "seed", "model.depth", "model.init"]].rename(
-            columns={"model.depth": "depth", "model.init": "init"}), on=["depth", "init", "seed"])
+    s = _summaries(runs, traj)
     balanced_deep = s[(s["depth"] >= 3) & (s["init"] == "balanced")]
     positive = s[s["min_det"] > 0]
     crossed = s[s["min_det"] <= 0].groupby(["depth", "init"]).size()

@@ -5,11 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from overparam.experiments._trajectories import stacked
 from overparam.viz._style import DEPTH_COLORS, save, subplots
-
-
-def _stack(rows: pd.DataFrame, column: str) -> np.ndarray:
-    return np.stack([np.asarray(v, float) for v in rows[column]])
 
 
 def singular_value_dynamics(per_depth: dict[int, pd.DataFrame], directory: Path, name: str,
@@ -18,7 +15,7 @@ def singular_value_dynamics(per_depth: dict[int, pd.DataFrame], directory: Path,
     the mean |diagonal| (solid) and |off-diagonal| (dashed) of U^T grad l(W) V."""
     fig, axes = subplots(1, len(per_depth) + 1)
     for ax, (depth, rows) in zip(axes[0], per_depth.items()):
-        sv = _stack(rows, "singular_values")
+        sv = stacked(rows, "singular_values")
         for r in range(sv.shape[1]):
             ax.plot(rows["step"], sv[:, r], lw=1.2)
         ax.set_title(f"depth {depth}")
@@ -49,8 +46,8 @@ def ode_check(per_depth: dict[int, pd.DataFrame], top: int, directory: Path, nam
     fig, axes = subplots(1, len(per_depth))
     for ax, (depth, rows) in zip(axes[0], per_depth.items()):
         rows = rows[rows["step"] > 0]
-        meas = np.abs(_stack(rows, "sv_rate_measured")[:, :top]).ravel()
-        pred = np.abs(_stack(rows, "sv_rate_predicted")[:, :top]).ravel()
+        meas = np.abs(stacked(rows, "sv_rate_measured")[:, :top]).ravel()
+        pred = np.abs(stacked(rows, "sv_rate_predicted")[:, :top]).ravel()
         ok = (meas > 0) & (pred > 0)
         ax.scatter(pred[ok], meas[ok], s=4, alpha=0.5, color=DEPTH_COLORS.get(depth))
         if ok.any():

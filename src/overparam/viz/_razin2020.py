@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from overparam.experiments._trajectories import stacked
 from overparam.measures._spectral import SCHATTEN_PS
 from overparam.viz._style import DEPTH_COLORS, save, subplots
 
@@ -29,7 +30,7 @@ def norms_vs_loss(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path, name:
         style = {"color": DEPTH_COLORS.get(depth), "ls": INIT_LINES.get(init, ":"), "lw": 1,
                  "label": None if label in labelled else label}
         labelled.add(label)
-        norms = np.stack([np.asarray(v, float) for v in t["schatten_quasi_norms"]])
+        norms = stacked(t, "schatten_quasi_norms")
         for k, (ax, panel) in enumerate(zip(flat, panels)):
             y = t[panel].to_numpy() if k < 3 else norms[:, k - 3]
             ax.plot(t["train_loss"], np.abs(y) if panel == "unobserved_max_abs" else y, **style)
