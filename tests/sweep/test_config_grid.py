@@ -1,4 +1,5 @@
 import pytest
+from pydantic import ValidationError
 
 from overparam.errors import ConfigError
 from overparam.sweep import RunConfig, SweepConfig, expand, flatten, run_id
@@ -63,11 +64,12 @@ def test_bad_values_name_the_field(sweep, message):
     (dict(name="bad name!"), "name"),
 ])
 def test_bad_sweep_shapes_are_refused(sweep, message):
-    with pytest.raises(Exception, match=message):
+    """SweepConfig's own validation: pydantic's ValidationError, not yet a ConfigError."""
+    with pytest.raises(ValidationError, match=message):
         _sweep(**sweep)
 
 
 def test_run_needs_exactly_one_method():
-    with pytest.raises(Exception, match="either model"):
+    with pytest.raises(ValidationError, match="either model"):
         RunConfig.model_validate({"problem": {"kind": "completion"}, "model": {},
                                   "optimizer": {}, "train": {}, "solver": {}})
