@@ -12,6 +12,7 @@ from overparam.problems import (
     make_completion,
     make_sensing,
     pad_measurements,
+    rank_one_sensing_problem,
 )
 from overparam.solvers import nuclear_norm_min, nuclear_norm_min_cvxpy
 
@@ -81,6 +82,35 @@ def test_agrees_with_cvxpy(case):
             assert (truth_error <= 1e-6) == recovers, truth_error
 
 
+def _rank_one_problem(seed: int, m: int, shape=(6, 5), rank: int = 1) -> MatrixProblem:
+    """Rank-one sensing ``y_i = a_i^T W b_i`` with standard Gaussian ``a_i``, ``b_i`` (float64)."""
+    k_truth, k_left, k_right = jax.random.split(jax.random.PRNGKey(seed), 3)
+    truth = low_rank_truth(k_truth, *shape, rank, jnp.float64)
+    left = jax.random.normal(k_left, (m, shape[0]), jnp.float64)
+    right = jax.random.normal(k_right, (m, shape[1]), jnp.float64)
+    return rank_one_sensing_problem(truth, left, right)
+
+
+# (m, tol, solution equals the truth): 6 x 5 rank 1 has 10 degrees of freedom.
+RANK_ONE_CASES = {
+    "underdetermined": (12, 0.0, False),
+    "recovers-truth": (20, 0.0, True),
+    "underdetermined-tol": (12, 1e-2, False),
+    "tol": (20, 1e-2, False),
+}
+
+
+@pytest.mark.parametrize("case", list(RANK_ONE_CASES))
+def test_rank_one_sensing_agrees_with_cvxpy(case):
+    m, tol, recovers = RANK_ONE_CASES[case]
+    with jax.enable_x64(True):
+        problem = _rank_one_problem(0, m)
+        x = _check_against_cvxpy(problem, tol)
+        assert (_rel(x, np.asarray(problem.truth)) <= 1e-6) == recovers
+        reference = nuclear_norm_min_cvxpy(problem, tol=tol, **SCS_OPTIONS)
+        assert _max_violation(problem, reference, tol) <= 1e-8
+
+
 def test_padding_rows_are_ignored():
     with jax.enable_x64(True):
         problem = _problem("sensing", 0, (10, 10), 2, 30)
@@ -91,6 +121,20 @@ def test_padding_rows_are_ignored():
         op = DenseSensing(op.matrix.at[30:].set(garbage), op.weights, op.template)
         obs = padded.observations.at[30:].set(10.0)
         padded = MatrixProblem(op, obs, padded.truth)
+        x_padded = _check_against_cvxpy(padded, 0.0)
+        x = np.asarray(_solve(problem, tol=0.0, eps=JAX_EPS).x)
+        assert _rel(x_padded, x) <= RTOL
+
+
+def test_rank_one_padding_rows_are_ignored():
+    with jax.enable_x64(True):
+        problem = _rank_one_problem(1, 12)
+        padded = problem.padded(17)
+        op = padded.operator
+        garbage = jax.random.normal(jax.random.PRNGKey(7), (5, 11), jnp.float64)
+        op = op._replace(left=op.left.at[12:].set(garbage[:, :6]),
+                         right=op.right.at[12:].set(garbage[:, 6:]))
+        padded = MatrixProblem(op, padded.observations.at[12:].set(10.0), padded.truth)
         x_padded = _check_against_cvxpy(padded, 0.0)
         x = np.asarray(_solve(problem, tol=0.0, eps=JAX_EPS).x)
         assert _rel(x_padded, x) <= RTOL

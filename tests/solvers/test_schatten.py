@@ -15,6 +15,7 @@ from overparam.problems import (
     make_completion,
     make_sensing,
     pad_measurements,
+    rank_one_sensing_problem,
 )
 from overparam.solvers import _schatten as schatten_module
 from overparam.solvers import (
@@ -215,6 +216,23 @@ def test_padding_rows_are_ignored(x64):
         assert pad.converged and pad.constraint_residual <= CONSTRAINT_ATOL
         assert _rel(pad.x, plain.x) <= 1e-10
         assert pad.iterations == plain.iterations
+
+
+@pytest.mark.parametrize("m", [12, 20])  # 6 x 5 rank 1: underdetermined, then recovering
+def test_rank_one_sensing_p1_agrees_with_cvxpy(x64, m):
+    k_truth, k_left, k_right = jax.random.split(jax.random.PRNGKey(0), 3)
+    truth = low_rank_truth(k_truth, 6, 5, 1, jnp.float64)
+    left = jax.random.normal(k_left, (m, 6), jnp.float64)
+    right = jax.random.normal(k_right, (m, 5), jnp.float64)
+    problem = rank_one_sensing_problem(truth, left, right)
+    y_scale = float(jnp.max(jnp.abs(problem.observations)))
+    reference = nuclear_norm_min_cvxpy(problem, tol=0.0, **SCS_OPTIONS)
+    result = schatten_p_min(problem, 1.0, rel_tol=1e-10)
+    assert result.converged and result.constraint_residual <= CONSTRAINT_ATOL * y_scale
+    residual = np.abs(np.asarray(problem.operator.apply(result.x)) - problem.observations)
+    assert float(np.max(residual)) == pytest.approx(result.constraint_residual, abs=1e-13)
+    assert _rel(result.x, reference) <= 1e-4
+    assert abs(result.objective / schatten_p_objective(reference, 1.0) - 1.0) <= 1e-6
 
 
 def test_result_types_scaling_and_iteration_cap():

@@ -3,7 +3,7 @@
 import jax.numpy as jnp
 
 from overparam.objectives import squared_loss
-from overparam.problems import EntryMask, MatrixProblem
+from overparam.problems import MatrixProblem
 from overparam.types import Array
 
 
@@ -28,12 +28,14 @@ def unobserved_error(problem: MatrixProblem, x: Array) -> Array:
     .. math:: \frac{\sum_{ij\notin\Omega}(X_{ij}-W^\star_{ij})^2 / |\Omega^c|}
        {\sum_{ij}(W^\star_{ij})^2/(d_1 d_2)}
 
-    Defined for entry-sampling (completion) problems; NaN otherwise or when no entry is unobserved.
+    Defined for entry-sampling (completion) problems, whose operator has an ``entry_mask()``;
+    NaN otherwise or when no entry is unobserved.
     """
-    if problem.truth is None or not isinstance(problem.operator, EntryMask):
+    mask = problem.operator.entry_mask()
+    if problem.truth is None or mask is None:
         return jnp.asarray(jnp.nan, x.dtype)
     t = problem.truth
-    hidden = 1.0 - (problem.operator.mask > 0)
+    hidden = 1.0 - (mask > 0)
     count = jnp.sum(hidden)
     mse = jnp.sum(hidden * (x - t) ** 2) / jnp.where(count > 0, count, jnp.nan)
     return mse / jnp.mean(t * t)
@@ -47,9 +49,10 @@ def train_loss(problem: MatrixProblem, x: Array) -> Array:
 def unobserved_max_abs(problem: MatrixProblem, x: Array) -> Array:
     """Largest magnitude of an unobserved entry (completion; NaN otherwise or when none is
     unobserved). In Razin and Cohen's 2x2 problem it is the one unknown entry."""
-    if not isinstance(problem.operator, EntryMask):
+    mask = problem.operator.entry_mask()
+    if mask is None:
         return jnp.asarray(jnp.nan, x.dtype)
-    hidden = problem.operator.mask <= 0
+    hidden = mask <= 0
     return jnp.where(jnp.any(hidden), jnp.max(jnp.where(hidden, jnp.abs(x), 0.0)), jnp.nan)
 
 

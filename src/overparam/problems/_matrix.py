@@ -5,7 +5,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from overparam.problems._operators import DenseSensing, EntryMask, Operator
+from overparam.problems._operators import DenseSensing, EntryMask, Operator, RankOneSensing
 from overparam.types import Array
 
 BAD_SIZE_MSG = "{name} must be a positive integer, got {value!r}"
@@ -28,6 +28,28 @@ class MatrixProblem(NamedTuple):
     @property
     def shape(self) -> tuple[int, int]:
         return self.operator.shape
+
+    @property
+    def pad_size(self) -> int | None:
+        """The operator's :attr:`~overparam.problems.Operator.pad_size`: the length of the
+        measurement axis that padding extends, or None when it is fixed (entry sampling)."""
+        return self.operator.pad_size
+
+    def padded(self, size: int) -> "MatrixProblem":
+        """The problem with weight-0 measurements (observation 0) appended up to ``size``.
+
+        Problems whose measurement shape is fixed (``pad_size`` None, e.g. entry sampling) are
+        returned unchanged. ``truth`` and ``test`` are kept as they are.
+
+        Raises:
+          ValueError: ``size`` is below :attr:`pad_size`.
+        """
+        if self.pad_size is None:
+            return self
+        op = self.operator.padded(size)
+        pad = op.pad_size - self.pad_size
+        obs = jnp.pad(self.observations, (0, pad))
+        return MatrixProblem(op, obs, self.truth, self.test)
 
 
 def _check_positive(**sizes: int) -> None:
@@ -127,21 +149,46 @@ def make_sensing(key: Array, truth: Array, m: int) -> MatrixProblem:
 
 
 def pad_measurements(problem: MatrixProblem, size: int) -> MatrixProblem:
-    """Pad a sensing problem with weight-0 measurements up to ``size`` rows.
+    """Pad a sensing problem with weight-0 measurements up to ``size``: ``problem.padded(size)``.
 
     Entry-mask problems already have a fixed measurement shape and are returned unchanged.
     """
-    op = problem.operator
-    if isinstance(op, EntryMask):
-        return problem
-    m = op.matrix.shape[0]
-    if size < m:
-        raise ValueError(f"cannot pad {m} measurements down to {size}")
-    pad = size - m
-    op = DenseSensing(
-        jnp.pad(op.matrix, ((0, pad), (0, 0))), jnp.pad(op.weights, (0, pad)), op.template
-    )
-    return MatrixProblem(op, jnp.pad(problem.observations, (0, pad)), problem.truth, problem.test)
+    return problem.padded(size)
+
+
+def rank_one_sensing_problem(truth: Array | None, left: Array, right: Array,
+                             observations: Array | None = None) -> MatrixProblem:
+    r"""Rank-one (bilinear) sensing :math:`y_i = a_i^\top W^\star b_i`.
+
+    Args:
+      truth: the (d1, d2) ground truth, or None when unknown (then ``observations`` is needed).
+      left: (m, d1), the :math:`a_i` as rows.
+      right: (m, d2), the :math:`b_i` as rows.
+      observations: optional (m,) measurements; default ``A(truth)``.
+
+    Returns:
+      A :class:`MatrixProblem` with a :class:`RankOneSensing` operator (all weights 1) in the
+      dtype of ``left``.
+    """
+    left, right = jnp.asarray(left), jnp.asarray(right)
+    if left.ndim != 2 or right.ndim != 2 or left.shape[0] != right.shape[0]:
+        raise ValueError(f"left and right must have shapes (m, d1) and (m, d2), got {left.shape} "
+                         f"and {right.shape}")
+    shape = (left.shape[1], right.shape[1])
+    if truth is not None and tuple(truth.shape) != shape:
+        raise ValueError(f"truth shape {tuple(truth.shape)} must be (d1, d2) = {shape}, from "
+                         "left and right")
+    dtype = left.dtype
+    op = RankOneSensing(left, right.astype(dtype), jnp.ones(left.shape[0], dtype))
+    if observations is None:
+        if truth is None:
+            raise ValueError("observations are required when truth is None")
+        observations = op.apply(jnp.asarray(truth, dtype))
+    observations = jnp.asarray(observations, dtype)
+    if observations.shape != (left.shape[0],):
+        raise ValueError(f"observations must have shape ({left.shape[0]},), got "
+                         f"{observations.shape}")
+    return MatrixProblem(op, observations, truth)
 
 
 def entries_problem(d1: int, d2: int, rows, cols, values, dtype=jnp.float32) -> MatrixProblem:

@@ -4,7 +4,6 @@ import cvxpy as cp
 import numpy as np
 
 from overparam.problems._matrix import MatrixProblem
-from overparam.problems._operators import DenseSensing, EntryMask
 
 ACCEPTED_STATUSES = (cp.OPTIMAL, cp.OPTIMAL_INACCURATE)
 
@@ -22,8 +21,9 @@ def nuclear_norm_min_cvxpy(
 
     with :math:`\tau` = ``tol`` (equality constraints when ``tol == 0``). Only the real
     measurements (weight > 0) enter, as one vectorized constraint: ``X[rows, cols]`` over the
-    observed entries for an :class:`EntryMask`, ``A_w @ vec(X)`` (row-major) for a
-    :class:`DenseSensing`. Everything is converted to float64.
+    observed entries when the operator's ``entry_mask()`` is not None, else ``A_w @ vec(X)``
+    (row-major) with ``A_w = operator.dense_rows()``, and the right-hand side
+    ``operator.observed(y)``. Everything is converted to float64.
 
     Args:
       problem: one unbatched problem (NumPy or JAX arrays).
@@ -42,15 +42,13 @@ def nuclear_norm_min_cvxpy(
     op = problem.operator
     y = np.asarray(problem.observations, dtype=np.float64)
     x = cp.Variable(op.shape)
-    if isinstance(op, EntryMask):
-        rows, cols = np.nonzero(np.asarray(op.mask) > 0)
-        measured, target = x[rows, cols], y[rows, cols]
-    elif isinstance(op, DenseSensing):
-        active = np.asarray(op.weights) > 0
-        a = np.asarray(op.matrix, dtype=np.float64)[active]
-        measured, target = a @ cp.vec(x, order="C"), y[active]
+    mask = op.entry_mask()
+    if mask is not None:  # entry sampling: index the observed entries
+        rows, cols = np.nonzero(np.asarray(mask) > 0)
+        measured = x[rows, cols]
     else:
-        raise TypeError(f"operator must be EntryMask or DenseSensing, got {type(op).__name__}")
+        measured = op.dense_rows() @ cp.vec(x, order="C")
+    target = op.observed(y)  # the real measurements, in the order of rows, cols / dense_rows
     if tol == 0:
         constraints = [measured == target]
     else:

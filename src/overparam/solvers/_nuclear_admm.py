@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from overparam.problems._matrix import MatrixProblem
-from overparam.problems._operators import DenseSensing, EntryMask
+from overparam.problems._operators import Operator
 from overparam.types import Array
 
 RELAXATION = 1.6  # over-relaxation parameter alpha, in (0, 2)
@@ -43,9 +43,9 @@ def _dot(a: Array, b: Array) -> Array:
     return jnp.matmul(a, b, precision=lax.Precision.HIGHEST)  # never TF32 on GPUs
 
 
-def _completion_constraints(op: EntryMask, y: Array, tol: Array) -> _Constraints:
+def _completion_constraints(mask: Array, y: Array, tol: Array) -> _Constraints:
     # A = diag(w) over all d1*d2 entries; unobserved entries give zero rows and a [0, 0] box.
-    w = (op.mask > 0).reshape(-1).astype(y.dtype)
+    w = (mask > 0).reshape(-1).astype(y.dtype)
 
     def solve(v1, v2):  # x = (I + A^T A)^{-1} (v1 + A^T v2), elementwise
         x = (v1 + w * v2) / (1.0 + w)
@@ -55,14 +55,17 @@ def _completion_constraints(op: EntryMask, y: Array, tol: Array) -> _Constraints
     return _Constraints(lambda v: w * v, solve, y - w * tol, y + w * tol)
 
 
-def _sensing_constraints(op: DenseSensing, y: Array, tol: Array) -> _Constraints:
+def _sensing_constraints(op: Operator, y: Array, tol: Array) -> _Constraints:
+    # Any operator, through its materialized rows: op.as_matrix() is (M, d1*d2), padding rows
+    # included (M * d1 * d2 numbers; the x-step needs A explicitly, for its Cholesky factor).
     # Scaling row i by 1/|a_i| (and y_i, tol alike) leaves the problem unchanged and bounds the
     # condition number of I + A A^T by 1 + m. Padding rows become zero rows with a [0, 0] box.
-    norms = jnp.linalg.norm(op.matrix, axis=1)
-    active = (op.weights > 0) & (norms > 0)
+    matrix = op.as_matrix()
+    norms = jnp.linalg.norm(matrix, axis=1)
+    active = (op.weights.reshape(-1) > 0) & (norms > 0)
     scale = jnp.where(active, 1.0 / jnp.where(active, norms, 1.0), 0.0).astype(y.dtype)
-    a = scale[:, None] * op.matrix
-    y = scale * y
+    a = scale[:, None] * matrix
+    y = scale * y.reshape(-1)
     m, n = a.shape
     if m <= n:  # Woodbury: (I + A^T A)^{-1} = I - A^T H A with H = (I + A A^T)^{-1}, m x m
         eye = jnp.eye(m, dtype=a.dtype)
@@ -119,8 +122,11 @@ def nuclear_norm_min(
 
     where :math:`\operatorname{SVT}_t` soft-thresholds singular values by :math:`t` and
     :math:`\alpha` = 1.6 over-relaxes. The x-step does not depend on :math:`\rho`: it is
-    elementwise for :class:`EntryMask`, and for :class:`DenseSensing` it applies
-    :math:`(I + AA^\top)^{-1}` (Woodbury; the m x m inverse is computed once, by Cholesky).
+    elementwise for entry sampling (the operator's ``entry_mask()`` is not None), and for any
+    other operator it applies :math:`(I + AA^\top)^{-1}` (Woodbury; the m x m inverse is
+    computed once, by Cholesky), with :math:`A` materialized from ``operator.as_matrix()``
+    (``M x d1 d2`` numbers, padding rows included, e.g. for :class:`DenseSensing` and
+    :class:`RankOneSensing`).
     Every 10 iterations the relative residuals
 
     .. math::
@@ -148,8 +154,10 @@ def nuclear_norm_min(
     distributed optimization", 2014 (graph-form splitting).
 
     Args:
-      problem: one unbatched problem with an :class:`EntryMask` or :class:`DenseSensing`
-        operator. Its dtype (float32 or float64) is the working precision.
+      problem: one unbatched problem; its operator provides ``entry_mask()`` (entry
+        sampling) or ``as_matrix()`` (any other operator, see
+        :class:`~overparam.problems.Operator`). Its dtype (float32 or float64) is the working
+        precision.
       tol: half-width of the constraint box, a non-negative scalar; may be traced.
       max_iters: iteration cap (static, >= 1); counts go in steps of 10, so a run may stop at
         ``max_iters`` rounded up to a multiple of 10.
@@ -162,7 +170,6 @@ def nuclear_norm_min(
 
     Raises:
       ValueError: ``max_iters`` < 1, ``eps`` < 0 or a concrete ``tol`` < 0.
-      TypeError: the operator is neither an :class:`EntryMask` nor a :class:`DenseSensing`.
     """
     if not isinstance(max_iters, int) or max_iters < 1:
         raise ValueError(f"max_iters must be a positive integer, got {max_iters!r}")
@@ -174,12 +181,11 @@ def nuclear_norm_min(
     dtype = y.dtype
     d1, d2 = op.shape
     tol = jnp.asarray(tol, dtype)
-    if isinstance(op, EntryMask):
-        con = _completion_constraints(op, y, tol)
-    elif isinstance(op, DenseSensing):
-        con = _sensing_constraints(op, y, tol)
+    mask = op.entry_mask()
+    if mask is not None:  # entry sampling: the x-step is elementwise
+        con = _completion_constraints(mask, y, tol)
     else:
-        raise TypeError(f"operator must be EntryMask or DenseSensing, got {type(op).__name__}")
+        con = _sensing_constraints(op, y, tol)
     eps = max(eps, EPS_FLOOR * max(d1, d2) ** 0.5 * float(jnp.finfo(dtype).eps))
     tiny = jnp.finfo(dtype).tiny
     mid = 0.5 * (con.lower + con.upper)

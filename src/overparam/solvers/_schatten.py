@@ -13,7 +13,6 @@ import numpy as np
 import scipy.linalg
 
 from overparam.problems._matrix import MatrixProblem
-from overparam.problems._operators import DenseSensing, EntryMask
 
 GAMMA0 = 1e-1  # default initial smoothing, relative to sigma_1(X_0)^2
 GAMMA_DECAY = 0.1  # default factor applied to the smoothing at the end of each stage
@@ -244,13 +243,14 @@ def schatten_p_min(
     :math:`X_k` (accurate small :math:`\sigma_i^2`, unlike an eigendecomposition of
     :math:`X_k^\top X_k`).
 
-    - *Completion* (:class:`EntryMask`): rows decouple. For row :math:`x` with observed
-      columns :math:`O` and free columns :math:`F`, the minimizer
+    - *Completion* (the operator's ``entry_mask()`` is not None): rows decouple. For row
+      :math:`x` with observed columns :math:`O` and free columns :math:`F`, the minimizer
       :math:`x_F = -W_{FF}^{-1} W_{FO} y_O` is computed in the equivalent (KKT) form
       :math:`x = W^{-1}_{:,O} (W^{-1}_{OO})^{-1} y_O` (a :math:`|O| \times |O|` system per
       row instead of :math:`|F| \times |F|`; batched LU solves over groups of rows), then
       :math:`x_O = y_O` is set exactly.
-    - *Sensing* (:class:`DenseSensing`, row-major ``vec``): with :math:`Q = I_{d_1} \otimes W`,
+    - *Sensing* (any other operator, e.g. :class:`DenseSensing` or :class:`RankOneSensing`,
+      through its ``dense_rows()``, row-major ``vec``): with :math:`Q = I_{d_1} \otimes W`,
       :math:`x = Q^{-1} B^\top (B Q^{-1} B^\top)^{-1} c`, where :math:`B` has orthonormal rows
       spanning the real measurement rows and :math:`c` is the matching right-hand side (from
       one SVD of those rows: redundant rows are dropped, the solves are better conditioned);
@@ -315,8 +315,9 @@ def schatten_p_min(
     conjecture p = 2 / depth).
 
     Args:
-      problem: one unbatched problem with an :class:`EntryMask` or :class:`DenseSensing`
-        operator (JAX or NumPy arrays; computed in float64 on the host).
+      problem: one unbatched problem (JAX or NumPy arrays; computed in float64 on the host);
+        its operator provides ``entry_mask()``, ``dense_rows()`` and ``observed(y)`` (see
+        :class:`~overparam.problems.Operator`).
       p: the exponent, a finite number in (0, 1].
       max_iters: cap on IRLS iterations (weighted least-squares solves), >= 1.
       rel_tol: relative tolerance of the stopping rule, > 0 (stages use ``10 * rel_tol``).
@@ -332,24 +333,21 @@ def schatten_p_min(
     Raises:
       ValueError: ``p`` is not a finite number in (0, 1], another argument is out of range,
         or ``x0`` has the wrong shape.
-      TypeError: the operator is neither an :class:`EntryMask` nor a :class:`DenseSensing`.
     """
     p = _check_args(p, max_iters, rel_tol, gamma0, gamma_decay, gamma_min)
     op = problem.operator
     d1, d2 = op.shape
     y = np.asarray(problem.observations, np.float64)
     transpose = d1 < d2  # work on the tall orientation, so that W is min(d1, d2) square
-    if isinstance(op, EntryMask):
-        observed = np.asarray(op.mask) > 0
+    mask = op.entry_mask()
+    if mask is not None:  # entry sampling: rows decouple
+        observed = np.asarray(mask) > 0
         con = _Completion(observed.T, y.T) if transpose else _Completion(observed, y)
-    elif isinstance(op, DenseSensing):
-        active = np.asarray(op.weights) > 0
-        a = np.asarray(op.matrix, np.float64)[active]
+    else:  # any other operator, through its real rows
+        a = op.dense_rows()
         if transpose:  # rows of A as matrices, transposed: <A_i, X> = <A_i^T, X^T>
             a = a.reshape(-1, d1, d2).transpose(0, 2, 1).reshape(a.shape[0], d1 * d2)
-        con = _Sensing(a, y[active], (d2, d1) if transpose else (d1, d2))
-    else:
-        raise TypeError(f"operator must be EntryMask or DenseSensing, got {type(op).__name__}")
+        con = _Sensing(a, op.observed(y), (d2, d1) if transpose else (d1, d2))
     if x0 is None:
         x = con.start()
     else:
@@ -407,11 +405,12 @@ def schatten_p_min(
 
 
 def _constraint_residual(problem: MatrixProblem, x: np.ndarray) -> float:
+    """``max |A(x)_i - y_i|`` over the real measurements, in float64 on the host."""
     op = problem.operator
-    y = np.asarray(problem.observations, np.float64)
-    if isinstance(op, EntryMask):
-        residual, real = x - y, np.asarray(op.mask) > 0
+    mask = op.entry_mask()
+    if mask is not None:
+        y = np.asarray(problem.observations, np.float64)
+        residual = (x - y)[np.asarray(mask) > 0]
     else:
-        residual = np.asarray(op.matrix, np.float64) @ x.reshape(-1) - y
-        real = np.asarray(op.weights) > 0
-    return float(np.max(np.abs(residual[real]), initial=0.0))
+        residual = op.dense_rows() @ x.reshape(-1) - op.observed(problem.observations)
+    return float(np.max(np.abs(residual), initial=0.0))
