@@ -14,17 +14,16 @@ import argparse
 import time
 
 import jax
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
 import overparam  # noqa: F401  (one XLA device per CPU core)
 from overparam.models import deep_factorization  # noqa: E402
+from overparam.objectives import squared_objective  # noqa: E402
 from overparam.problems import low_rank_truth, make_completion  # noqa: E402
 from overparam.sweep._batch import compiled_functions  # noqa: E402
-from overparam.sweep._build import matrix_objective  # noqa: E402
-from overparam.train import make_trainer  # noqa: E402
+from overparam.train import hparams, make_trainer  # noqa: E402
 
 N, DEPTH, M, LR, INIT = 100, 3, 2000, 1e-3, 1e-3
 
@@ -42,20 +41,19 @@ def engine(batch: int, steps: int, log_every: int) -> float:
     """
     devices = jax.devices()
     parts = len(devices) if batch % len(devices) == 0 else 1
-    trainer = make_trainer(deep_factorization(N, N, DEPTH), matrix_objective,
+    trainer = make_trainer(deep_factorization(N, N, DEPTH), squared_objective,
                            optimizer="group_rmsprop", log_every=log_every,
                            logs_per_segment=steps // log_every,
                            log_measures=("train_loss",), final_measures=("train_loss",))
-    hp0 = {"init_scale": INIT, "learning_rate": LR, "stop_loss": 0.0, "max_steps": 10**9,
-           "divergence_factor": 1e30}
+    hp0 = hparams(init_scale=INIT, learning_rate=LR, stop_loss=0.0, max_steps=10**9,
+                  divergence_factor=1e30)
     work = []
     for d in devices[:parts]:
         mesh = Mesh(np.array([d]), ("runs",))
         split = NamedSharding(mesh, P("runs"))
-        init, advance, _, _ = compiled_functions(trainer, True, 0, mesh)
+        init, advance, _, _ = compiled_functions(trainer, True, mesh)
         b = batch // parts
-        hp = {k: jax.device_put(np.full(b, v, np.int32 if k == "max_steps" else np.float32),
-                                split) for k, v in hp0.items()}
+        hp = jax.tree.map(lambda v: jax.device_put(np.full(b, v, v.dtype), split), hp0)
         keys = jax.device_put(jax.random.split(jax.random.PRNGKey(d.id), b), split)
         prob = jax.device_put(problem(), NamedSharding(mesh, P()))
         state, _ = init(prob, hp, keys)
@@ -103,12 +101,11 @@ def numpy_loop(steps: int) -> float:
 
 def jax_step_loop(steps: int) -> float:
     """One run, a jitted step called from a Python loop with a host sync per step."""
-    trainer = make_trainer(deep_factorization(N, N, DEPTH), matrix_objective,
+    trainer = make_trainer(deep_factorization(N, N, DEPTH), squared_objective,
                            optimizer="group_rmsprop", log_every=1, logs_per_segment=1,
                            log_measures=("train_loss",))
-    hp = {"init_scale": jnp.float32(INIT), "learning_rate": jnp.float32(LR),
-          "stop_loss": jnp.float32(0), "max_steps": jnp.int32(10**9),
-          "divergence_factor": jnp.float32(1e30)}
+    hp = hparams(init_scale=INIT, learning_rate=LR, stop_loss=0.0, max_steps=10**9,
+                 divergence_factor=1e30)
     prob = problem()
     state, _ = trainer.init(prob, hp, jax.random.PRNGKey(0))
     step = jax.jit(trainer.advance)

@@ -4,20 +4,24 @@ Reproduces Arora, Cohen, Hu, Luo 2019 (deep matrix factorization) and, in progre
 2022 (flat minima) and Xie, Liang, Song 2017 (diverse networks): batched JAX training of many
 runs at once, every diagnostic on any run, results as Parquet, figures and checked claims.
 
-Importing overparam exposes one JAX CPU device per core (unless JAX already started or
-XLA_FLAGS sets a device count), so batches of runs use every core.
+Names are imported on first use, so ``import overparam`` is quick and starts no JAX. The entry
+points :func:`run` and :func:`reproduce` (and the command line) expose one JAX CPU device per
+core before JAX starts, unless the caller chose a device count (see
+:func:`use_all_cpu_cores`).
 """
 
-from overparam._runtime import use_all_cpu_cores as use_all_cpu_cores
+from overparam._lazy import lazy_exports
 
-use_all_cpu_cores()
-
-from overparam.experiments import EXPERIMENTS as EXPERIMENTS  # noqa: E402
-from overparam.experiments import ClaimSpec as ClaimSpec  # noqa: E402
-from overparam.experiments import Result as Result  # noqa: E402
-from overparam.experiments import check_sweep as check_sweep  # noqa: E402
-from overparam.experiments import reproduce as reproduce  # noqa: E402
-from overparam.experiments import run as run  # noqa: E402
-from overparam.sweep import RunConfig as RunConfig  # noqa: E402
-from overparam.sweep import SweepConfig as SweepConfig  # noqa: E402
-from overparam.sweep import expand as expand  # noqa: E402
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "EXPERIMENTS": "overparam.experiments",
+    "ClaimSpec": "overparam.experiments",
+    "Result": "overparam.experiments",
+    "check_sweep": "overparam.experiments",
+    "reproduce": "overparam.experiments",
+    "run": "overparam.experiments",
+    "RunConfig": "overparam.sweep",
+    "SweepConfig": "overparam.sweep",
+    "expand": "overparam.sweep",
+    "use_all_cpu_cores": "overparam._runtime",
+    "registry": "overparam.registry",
+})

@@ -31,9 +31,9 @@ import overparam as op
 from overparam.errors import ConfigError, DataError, OverparamError, StoreError
 from overparam.measures import get_measure
 from overparam.models import deep_factorization
+from overparam.objectives import squared_objective
 from overparam.problems import load_npz_problem, low_rank_truth, uniform_entry_mask
 from overparam.sweep import Store, SweepConfig, expand
-from overparam.sweep._build import matrix_objective
 from overparam.train import make_trainer
 
 DROP = object()
@@ -448,10 +448,10 @@ CASES = [
     Case("api-mask-too-many", "api", api("uniform_entry_mask(key, 2, 2, m=5)", lambda t:
          uniform_entry_mask(KEY, 2, 2, 5)), ValueError, "m must be <= d1*d2 = 4, got 5"),
     Case("api-trainer-optimizer", "api", api("make_trainer(.., optimizer='adma')", lambda t:
-         make_trainer(deep_factorization(2, 2, 1), matrix_objective, optimizer="adma")),
+         make_trainer(deep_factorization(2, 2, 1), squared_objective, optimizer="adma")),
          ValueError, ("optimizer must be one of", "'adma'")),
     Case("api-trainer-log-every", "api", api("make_trainer(.., log_every=0)", lambda t:
-         make_trainer(deep_factorization(2, 2, 1), matrix_objective, optimizer="gd",
+         make_trainer(deep_factorization(2, 2, 1), squared_objective, optimizer="gd",
                       log_every=0)), ValueError, "log_every must be >= 1, got 0"),
     Case("api-measure-unknown", "api", api("get_measure('nuclear')", lambda t: get_measure(
         "nuclear")), ValueError, ("measure must be one of", "'nuclear'")),
@@ -558,12 +558,12 @@ def test_bad_input(case: Case, tmp_path, monkeypatch, capsys, outcomes):
     elif case.entry == "api":
         calls.append(("api", lambda: case.input.fn(tmp)))
     for how, call in calls:
-        with pytest.raises(Exception) as info:
+        with pytest.raises(case.error) as info:
             call()
         message = str(info.value)
         outcomes(case=case.id, entry=how, input=label, outcome=type(info.value).__name__,
                  message=message.replace(str(tmp), "{tmp}"))
-        assert isinstance(info.value, case.error), repr(info.value)
+        assert type(info.value) is case.error, repr(info.value)  # the exact type, no subclass
         if case.entry != "api" or issubclass(case.error, OverparamError):
             assert isinstance(info.value, OverparamError), repr(info.value)
         _check_message(message, case)

@@ -7,8 +7,8 @@ import numpy as np
 
 import overparam as op
 from overparam.models import deep_factorization
+from overparam.objectives import squared_objective
 from overparam.problems import low_rank_truth, make_completion
-from overparam.sweep._build import matrix_objective
 from overparam.train import DIVERGED, MAX_STEPS, RUNNING, make_trainer
 
 GOOD, BAD = 0.5, 10.0  # step sizes of plain GD on the 6x6 depth-3 problem below
@@ -17,7 +17,7 @@ GOOD, BAD = 0.5, 10.0  # step sizes of plain GD on the 6x6 depth-3 problem below
 def _setup():
     truth = low_rank_truth(jax.random.PRNGKey(0), 6, 6, 2)
     problem = make_completion(jax.random.PRNGKey(1), truth, 20)
-    trainer = make_trainer(deep_factorization(6, 6, 3), matrix_objective, optimizer="gd",
+    trainer = make_trainer(deep_factorization(6, 6, 3), squared_objective, optimizer="gd",
                            log_every=5, logs_per_segment=4,
                            log_measures=("train_loss", "singular_values"),
                            final_measures=("train_loss", "recon_error", "singular_values"))
@@ -26,11 +26,11 @@ def _setup():
 
 def _hparams(lrs, max_steps=60, factor=1e6):
     n = len(lrs)
-    return {"init_scale": jnp.full(n, 1.0, jnp.float32),
-            "learning_rate": jnp.asarray(lrs, jnp.float32),
-            "stop_loss": jnp.zeros(n, jnp.float32),
-            "max_steps": jnp.full(n, max_steps, jnp.int32),
-            "divergence_factor": jnp.full(n, factor, jnp.float32)}
+    return {"model": {"init_scale": jnp.full(n, 1.0, jnp.float32)}, "objective": {},
+            "optimizer": {"learning_rate": jnp.asarray(lrs, jnp.float32)},
+            "train": {"stop_loss": jnp.zeros(n, jnp.float32),
+                      "max_steps": jnp.full(n, max_steps, jnp.int32),
+                      "divergence_factor": jnp.full(n, factor, jnp.float32)}}
 
 
 def _train(problem, trainer, hp, seeds):

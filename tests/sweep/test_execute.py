@@ -97,7 +97,8 @@ def test_baselines_solve_the_problem_training_sees():
     """Solvers run in float64 and training in float32: the instances must be the same."""
     import jax
 
-    from overparam.sweep import CompletionConfig, SensingConfig
+    from overparam.problems.kinds.completion import CompletionConfig
+    from overparam.problems.kinds.sensing import SensingConfig
     from overparam.sweep._build import build_problem
 
     for cfg in (CompletionConfig(d1=9, d2=7, rank=2, m=30), SensingConfig(d1=9, d2=7, rank=2,

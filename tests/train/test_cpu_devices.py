@@ -15,21 +15,20 @@ SCRIPT = textwrap.dedent("""
     from overparam.models import deep_factorization
     from overparam.problems import low_rank_truth, make_completion
     from overparam.sweep._batch import run_group
-    from overparam.sweep._build import matrix_objective
-    from overparam.train import make_trainer
+    from overparam.objectives import squared_objective
+    from overparam.train import hparams, make_trainer
     n = 100
     truth = low_rank_truth(jax.random.PRNGKey(0), n, n, 2)
     problems = [make_completion(jax.random.PRNGKey(i), truth, 400) for i in range(6)]
     for init in ("orthogonal", "balanced"):
-        trainer = make_trainer(deep_factorization(n, n, 3, init=init), matrix_objective,
+        trainer = make_trainer(deep_factorization(n, n, 3, init=init), squared_objective,
                                optimizer="gd", log_every=2, logs_per_segment=2,
                                log_measures=("train_loss", "singular_values", "effective_rank"),
-                               final_measures=("singular_values", "nuclear_norm"))
-        hp = dict(init_scale=1e-2, learning_rate=1e-2, stop_loss=0.0, max_steps=6,
-                  divergence_factor=1e6)
+                               final_measures=("singular_values", "nuclear_norm"), top_k=3)
+        hp = hparams(init_scale=1e-2, learning_rate=1e-2, stop_loss=0.0, max_steps=6)
         done = []
         run_group(trainer, problems, [hp] * 6, list(range(6)), dtype="float32", max_batch=8,
-                  top_singular_values=3, report=done.extend)
+                  report=done.extend)
         assert len(done) == 6, done
     print("ok")
 """)

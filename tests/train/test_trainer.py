@@ -6,26 +6,27 @@ import numpy as np
 import pytest
 
 from overparam.models import deep_factorization
+from overparam.objectives import squared_objective
 from overparam.problems import low_rank_truth, make_completion
 from overparam.sweep._batch import compiled_functions, run_group
-from overparam.sweep._build import matrix_objective
-from overparam.train import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, make_trainer
+from overparam.train import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, hparams, make_trainer
 
 
-def _setup(depth=3, n=8, m=40, optimizer="gd", log_every=5, logs=4, dtype=jnp.float64):
+def _setup(depth=3, n=8, m=40, optimizer="gd", log_every=5, logs=4, dtype=jnp.float64,
+           top_k=None):
     truth = low_rank_truth(jax.random.PRNGKey(0), n, n, 1, dtype)
     problem = make_completion(jax.random.PRNGKey(1), truth, m)
     model = deep_factorization(n, n, depth)
-    trainer = make_trainer(model, matrix_objective, optimizer=optimizer, log_every=log_every,
+    trainer = make_trainer(model, squared_objective, optimizer=optimizer, log_every=log_every,
                            logs_per_segment=logs, log_measures=("train_loss", "singular_values"),
-                           final_measures=("train_loss", "recon_error"), dtype=dtype)
+                           final_measures=("train_loss", "recon_error"), dtype=dtype,
+                           top_k=top_k)
     return problem, model, trainer
 
 
 def _hp(lr=0.5, init=0.3, stop=0.0, max_steps=10**6, div=1e6, dtype=jnp.float64):
-    return {"init_scale": jnp.asarray(init, dtype), "learning_rate": jnp.asarray(lr, dtype),
-            "stop_loss": jnp.asarray(stop, dtype), "max_steps": jnp.asarray(max_steps, jnp.int32),
-            "divergence_factor": jnp.asarray(div, dtype)}
+    return hparams(init_scale=init, learning_rate=lr, stop_loss=stop, max_steps=max_steps,
+                   divergence_factor=div, dtype=dtype)
 
 
 def numpy_gd(layers, mask, obs, lr, steps):
@@ -114,7 +115,7 @@ def test_vmap_equals_python_loop(x64):
 def test_compiled_programs_use_full_precision_matmuls():
     problem, model, trainer = _setup(dtype=jnp.float32)
     hp = jax.tree.map(lambda x: x[None], _hp(dtype=jnp.float32))
-    init, advance, finalize, _ = compiled_functions(trainer, True, 3)
+    init, advance, finalize, _ = compiled_functions(trainer, True)
     state, _ = init(problem, hp, jax.random.PRNGKey(0)[None])
     texts = [advance.lower(state, problem, hp).as_text(), init.lower(
         problem, hp, jax.random.PRNGKey(0)[None]).as_text()]
@@ -128,26 +129,24 @@ def test_compiled_programs_use_full_precision_matmuls():
 def test_run_group_with_repacking_equals_unbatched_runs(x64, max_batch, shared):
     """The executor's batched, sharded, refilled and repacked path gives each run's unbatched
     result (max_batch 2 < 5 runs: freed slots are refilled with pending runs)."""
-    problem, model, trainer = _setup(optimizer="group_rmsprop", log_every=3, logs=2)
-    hps = [dict(init_scale=0.3, learning_rate=0.05, stop_loss=0.0, max_steps=s,
-                divergence_factor=1e6) for s in (4, 9, 30, 13, 2)]
+    problem, model, trainer = _setup(optimizer="group_rmsprop", log_every=3, logs=2, top_k=2)
+    hps = [_hp(init=0.3, lr=0.05, stop=0.0, max_steps=s) for s in (4, 9, 30, 13, 2)]
     seeds = [0, 1, 2, 3, 4]
     truth = problem.truth
     problems = ([problem] * 5 if shared else
                 [make_completion(jax.random.PRNGKey(10 + i), truth, 30 + 5 * i) for i in range(5)])
     finished = {}
     run_group(trainer, problems, hps, seeds, dtype="float64", max_batch=max_batch,
-              top_singular_values=2, report=lambda fs: finished.update({f.index: f for f in fs}))
+              report=lambda fs: finished.update({f.index: f for f in fs}))
     assert sorted(finished) == [0, 1, 2, 3, 4]
     for i, (hp, seed) in enumerate(zip(hps, seeds)):
-        hp = {k: jnp.asarray(v, jnp.int32 if k == "max_steps" else jnp.float64)
-              for k, v in hp.items()}
         s, _ = trainer.init(problems[i], hp, jax.random.PRNGKey(seed))
         while int(s.status) == RUNNING:
             s, _ = trainer.advance(s, problems[i], hp)
         f = finished[i]
-        assert f.status == "max_steps" and f.steps == int(s.step) == hps[i]["max_steps"]
-        final = trainer.finalize(s, problems[i])
+        assert f.status == "max_steps"
+        assert f.steps == int(s.step) == int(hps[i]["train"]["max_steps"])
+        final = trainer.finalize(s, problems[i], hp)
         np.testing.assert_allclose(f.final["train_loss"], final["train_loss"], rtol=1e-12)
         assert f.trajectory["step"][0] == 0 and f.trajectory["step"][-1] == f.steps
         assert f.trajectory["singular_values"].shape[1] == 2
@@ -156,6 +155,6 @@ def test_run_group_with_repacking_equals_unbatched_runs(x64, max_batch, shared):
 
 def test_trainer_validates_at_build_time():
     with pytest.raises(ValueError, match="log_every must be >= 1"):
-        make_trainer(deep_factorization(2, 2, 1), matrix_objective, optimizer="gd", log_every=0)
+        make_trainer(deep_factorization(2, 2, 1), squared_objective, optimizer="gd", log_every=0)
     with pytest.raises(ValueError, match="optimizer must be one of"):
-        make_trainer(deep_factorization(2, 2, 1), matrix_objective, optimizer="nope")
+        make_trainer(deep_factorization(2, 2, 1), squared_objective, optimizer="nope")

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from overparam.sweep._config import Strict
+from overparam.configs import Strict
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 STATS = {"mean": np.mean, "max": np.max, "min": np.min, "median": np.median}

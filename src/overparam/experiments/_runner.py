@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
+from overparam._runtime import use_all_cpu_cores
 from overparam.errors import ConfigError, closest, format_validation_error
 from overparam.experiments._base import PROFILES, Experiment
 from overparam.experiments._claims import ClaimSpec, evaluate_claim
@@ -99,7 +100,11 @@ def _finish(store: Store, ids: set[str], plot, claims: list[ClaimSpec], custom,
 def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
               solver: str | None = None, max_batch: int | None = None,
               progress: bool = True) -> Result:
-    """Run experiment ``name`` at ``profile`` into ``out/name/`` and check its claims."""
+    """Run experiment ``name`` at ``profile`` into ``out/name/`` and check its claims.
+
+    Exposes one JAX CPU device per core first, unless JAX already started (see
+    :func:`overparam.use_all_cpu_cores`)."""
+    use_all_cpu_cores()
     out = _check_options(out, max_batch, progress)
     experiment = get_experiment(name)
     if not isinstance(profile, str) or profile not in experiment.sweeps:
@@ -208,8 +213,10 @@ def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", 
 
     ``sweep`` is a :class:`SweepConfig`, a mapping of the same fields (as the TOML file), or
     the path of a TOML file. Bad input raises :class:`~overparam.errors.OverparamError`
-    (ConfigError, DataError or StoreError) before anything is written.
+    (ConfigError, DataError or StoreError) before anything is written. Exposes one JAX CPU
+    device per core first, unless JAX already started.
     """
+    use_all_cpu_cores()
     out = _check_options(out, max_batch, progress)
     sweep, claims, plan = _load(sweep, claims)
     store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress)

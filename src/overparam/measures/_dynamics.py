@@ -51,9 +51,13 @@ def sv_rate_measured(model, params, problem) -> Array:
 
 def sv_rate_predicted(model, params, problem) -> Array:
     r""":math:`-N(\sigma_r^2)^{1-1/N}\langle\nabla\ell(W), u_r v_r^\top\rangle` for every r, with N
-    the number of factors (the paper's Theorem 3; exact for balanced factors)."""
-    x = model.predict(params)
-    depth = len(jax.tree.leaves(params))
+    the model's depth (``model.info["depth"]``; the paper's Theorem 3, exact for balanced
+    factors)."""
+    return sv_rate_predicted_at(model.predict(params), problem, model.info["depth"])
+
+
+def sv_rate_predicted_at(x: Array, problem, depth: int) -> Array:
+    """:func:`sv_rate_predicted` at end-to-end matrix ``x`` of a depth-``depth`` model."""
     u, s, vt = svd(x)
     grad = squared_loss_gradient(problem, x)
     along = jnp.einsum("ir,ij,rj->r", u, grad, vt)

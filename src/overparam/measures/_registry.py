@@ -1,84 +1,125 @@
-"""Measures by name: functions of (model, params, problem) logged during and after training."""
+"""Measures by name: functions of one run's state, logged during and after training.
+
+The names, docs and needs live in :data:`overparam.registry.MEASURES`; a measure's function
+takes a :class:`MeasureContext`.
+"""
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import overparam.measures._dynamics as _dynamics
-import overparam.measures._recovery as _recovery
-import overparam.measures._spectral as _spectral
+import jax.numpy as jnp
+
 from overparam.models import Model
+from overparam.registry import MEASURES as SPECS
+from overparam.registry import MeasureSpec, resolve
 from overparam.types import Array, Params, Problem
 
 
+class MeasureContext(NamedTuple):
+    """What a measure may use about one run (unbatched).
+
+    Attributes:
+      model: the run's model.
+      params: its parameters.
+      problem: the full problem (all observations, truth, held-out data).
+      objective: ``objective(params, batch) -> (total, fit)`` with the run's hyperparameters
+        bound, or None where there is none (a baseline's bare matrix).
+      key: a PRNG key for stochastic measures (fresh at every log), or None.
+      factors: False when ``params`` is a baseline's bare matrix rather than the model's own
+        parameters; measures that need factors are then NaN.
+    """
+
+    model: Model
+    params: Params
+    problem: Problem
+    objective: Callable | None = None
+    key: Array | None = None
+    factors: bool = True
+
+    def prediction(self, inputs: Any = None) -> Array:
+        """The model's output: the end-to-end matrix, or its outputs on ``inputs``."""
+        if self.model.takes_inputs:
+            return self.model.predict(self.params, inputs)
+        return self.model.predict(self.params)
+
+
 class Measure(NamedTuple):
-    """A named diagnostic. ``fn(model, params, problem)`` returns a scalar, or a vector when
-    ``vector`` is True (stored as a list column)."""
+    """A resolved measure: its spec's fields with ``fn(ctx)`` imported."""
 
     name: str
-    fn: Callable[[Model, Params, Problem], Array]
+    fn: Callable[[MeasureContext], Array]
     vector: bool
+    top_k: bool
+    needs: frozenset
     doc: str
-
-
-def _on_prediction(f: Callable) -> Callable[[Model, Params, Problem], Array]:
-    return lambda model, params, problem: f(problem, model.predict(params))
-
-
-def _on_matrix(f: Callable) -> Callable[[Model, Params, Problem], Array]:
-    return lambda model, params, problem: f(model.predict(params))
-
-
-def _schatten_2_over_depth(model: Model, params: Params, problem: Problem) -> Array:
-    del problem
-    return _spectral.schatten_quasi_norm(model.predict(params), 2.0 / len(params))
-
-
-MEASURES: dict[str, Measure] = {
-    m.name: m
-    for m in [
-        Measure("train_loss", _on_prediction(_recovery.train_loss), False,
-                "weighted MSE over the observations (what training minimizes)"),
-        Measure("recon_error", _on_prediction(_recovery.reconstruction_error), False,
-                "||X - W*||_F^2 / ||W*||_F^2 over all entries (the paper's 'test loss')"),
-        Measure("unobserved_error", _on_prediction(_recovery.unobserved_error), False,
-                "relative MSE over unobserved entries only (completion)"),
-        Measure("nuclear_norm", _on_matrix(_spectral.nuclear_norm), False,
-                "sum of singular values"),
-        Measure("effective_rank", _on_matrix(_spectral.effective_rank), False,
-                "Roy-Vetterli effective rank exp(H(sigma / ||sigma||_1))"),
-        Measure("schatten_quasi_norm", _schatten_2_over_depth, False,
-                "Schatten-p quasi-norm (sum sigma^p)^(1/p) with p = 2/depth"),
-        Measure("singular_values", _on_matrix(_spectral.singular_values), True,
-                "singular values of the end-to-end matrix, descending"),
-        Measure("schatten_quasi_norms", _on_matrix(_spectral.schatten_quasi_norms), True,
-                "Schatten-p (quasi-)norms at p = 2, 1, 2/3, 1/2, 1/3 (2/N for N = 1, 2, 3, 4, 6)"),
-        Measure("determinant", _on_matrix(_spectral.determinant), False,
-                "determinant of the end-to-end matrix (NaN unless square)"),
-        Measure("unobserved_max_abs", _on_prediction(_recovery.unobserved_max_abs), False,
-                "largest |entry| outside the observed set (completion)"),
-        Measure("test_error", _on_prediction(_recovery.heldout_error), False,
-                "MSE on held-out measurements (e.g. MovieLens test ratings)"),
-        Measure("sv_rate_measured", _dynamics.sv_rate_measured, True,
-                "d sigma_r / dt under gradient flow, by central finite difference (t = lr*step)"),
-        Measure("sv_rate_predicted", _dynamics.sv_rate_predicted, True,
-                "-N (sigma_r^2)^(1-1/N) <grad l(W), u_r v_r^T> (Arora et al. 2019, Thm. 3)"),
-        Measure("alignment_diag", _dynamics.alignment_diag, False,
-                "mean |diagonal| of U^T grad l(W) V (Fig. 3, right)"),
-        Measure("alignment_offdiag", _dynamics.alignment_offdiag, False,
-                "mean |off-diagonal| of U^T grad l(W) V (Fig. 3, right)"),
-    ]
-}
 
 
 def get_measure(name: str) -> Measure:
     try:
-        return MEASURES[name]
+        spec: MeasureSpec = SPECS[name]
     except KeyError:
-        raise ValueError(f"measure must be one of {sorted(MEASURES)}, got {name!r}") from None
+        raise ValueError(f"measure must be one of {sorted(SPECS)}, got {name!r}") from None
+    return Measure(spec.name, resolve(spec.fn), spec.vector, spec.top_k, spec.needs, spec.doc)
+
+
+class _Measures:
+    """Read-only mapping view of the registry that resolves each measure on access."""
+
+    def __getitem__(self, name: str) -> Measure:
+        if name not in SPECS:
+            raise KeyError(name)
+        return get_measure(name)
+
+    def __contains__(self, name: object) -> bool:
+        return name in SPECS
+
+    def __iter__(self):
+        return iter(SPECS.names())
+
+    def __len__(self) -> int:
+        return len(SPECS)
+
+    def keys(self):
+        return SPECS.names()
+
+    def items(self):
+        return [(n, get_measure(n)) for n in SPECS.names()]
+
+
+MEASURES = _Measures()
+
+
+def _nan_like(ctx: MeasureContext):
+    dtype = jnp.result_type(*[jnp.asarray(p).dtype for p in _leaves(ctx.params)])
+    return jnp.asarray(jnp.nan, dtype)
+
+
+def _leaves(tree):
+    import jax
+
+    return jax.tree.leaves(tree)
 
 
 def compute_measures(
-    names: Sequence[str], model: Model, params: Params, problem: Problem
+    names: Sequence[str], model: Model, params: Params, problem: Problem, *,
+    objective: Callable | None = None, key: Array | None = None, factors: bool = True,
 ) -> dict[str, Array]:
-    """Evaluate each named measure on one run's state."""
-    return {name: get_measure(name).fn(model, params, problem) for name in names}
+    """Evaluate each named measure on one run's state.
+
+    A measure that needs what the caller cannot give (factors of a baseline, an objective,
+    a key) is a scalar NaN; see :class:`overparam.registry.MeasureSpec`.
+    """
+    import jax
+
+    ctx = MeasureContext(model, params, problem, objective, key, factors)
+    out = {}
+    for i, name in enumerate(names):
+        m = get_measure(name)
+        missing = (("factors" in m.needs and not factors)
+                   or ("objective" in m.needs and objective is None)
+                   or ("key" in m.needs and key is None))
+        if missing:
+            out[name] = _nan_like(ctx)
+            continue
+        out[name] = m.fn(ctx._replace(key=None if key is None else jax.random.fold_in(key, i)))
+    return out

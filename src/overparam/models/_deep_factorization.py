@@ -1,5 +1,7 @@
 """Deep matrix factorization W = W_N ... W_1 (Arora, Cohen, Hu, Luo 2019)."""
 
+from types import MappingProxyType
+
 import jax
 import jax.numpy as jnp
 
@@ -109,4 +111,6 @@ def deep_factorization(
         blocks = [root[:, None] * vt[:k], *middle, u[:, :k] * root[None, :]]
         return tuple(_embed(b, *shape) for b, shape in zip(blocks, shapes))
 
-    return Model(name="deep_factorization", init=init_fn, predict=end_to_end)
+    return Model(name="deep_factorization", init=init_fn, predict=end_to_end,
+                 label=f"depth {depth} {d1}x{d2}", param_count=sum(r * c for r, c in shapes),
+                 activation_size=d1 * d2, info=MappingProxyType({"depth": depth}))

@@ -39,3 +39,11 @@ def squared_loss_gradient(problem: MatrixProblem, x: Array) -> Array:
     """
     w = problem.operator.weights
     return problem.operator.adjoint(2.0 * w * residuals(problem, x)) / jnp.sum(w)
+
+
+def squared_objective(model, params, batch: MatrixProblem, hparams) -> tuple[Array, Array]:
+    """The objective of the ``squared`` kind: :func:`squared_loss` of the model's matrix on
+    ``batch`` (the problem, or a minibatch of its measurements); (total, fit) are equal."""
+    del hparams
+    fit = squared_loss(batch, model.predict(params))
+    return fit, fit

@@ -1,22 +1,34 @@
-"""Optimizers by name."""
+"""Optimizers by name (the entries live in :data:`overparam.registry.OPTIMIZERS`)."""
 
 from collections.abc import Callable
 
 import optax
 
-from overparam.optim._group_rmsprop import group_rmsprop
+from overparam.registry import OPTIMIZERS as _ENTRIES
+from overparam.registry import resolve
 
-OPTIMIZERS: dict[str, Callable[..., optax.GradientTransformation]] = {
-    "gd": optax.sgd,
-    "group_rmsprop": group_rmsprop,
-    "adam": optax.adam,
-}
+
+class _Factories:
+    """Read-only mapping view of the optimizer registry: name -> optax factory."""
+
+    def __getitem__(self, name: str) -> Callable[..., optax.GradientTransformation]:
+        return resolve(_ENTRIES[name].factory)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _ENTRIES
+
+    def __iter__(self):
+        return iter(_ENTRIES.names())
+
+    def __len__(self) -> int:
+        return len(_ENTRIES)
+
+
+OPTIMIZERS = _Factories()
 
 
 def make_optimizer(name: str, learning_rate, **options) -> optax.GradientTransformation:
     """Build optimizer ``name`` with step size ``learning_rate`` (may be a traced scalar)."""
-    try:
-        factory = OPTIMIZERS[name]
-    except KeyError:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {name!r}") from None
-    return factory(learning_rate, **options)
+    if name not in _ENTRIES:
+        raise ValueError(f"optimizer must be one of {sorted(_ENTRIES)}, got {name!r}")
+    return resolve(_ENTRIES[name].factory)(learning_rate, **options)

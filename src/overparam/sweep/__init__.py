@@ -1,16 +1,15 @@
-"""Sweeps: configs, grid expansion, batching by shape, executors and the results store."""
+"""Sweeps: configs, grid expansion, work items, executors and the results store."""
 
-from overparam.sweep._config import CompletionConfig as CompletionConfig
-from overparam.sweep._config import FileConfig as FileConfig
-from overparam.sweep._config import ModelConfig as ModelConfig
-from overparam.sweep._config import OptimizerConfig as OptimizerConfig
-from overparam.sweep._config import RunConfig as RunConfig
-from overparam.sweep._config import SensingConfig as SensingConfig
-from overparam.sweep._config import SolverConfig as SolverConfig
-from overparam.sweep._config import SweepConfig as SweepConfig
-from overparam.sweep._config import TrainConfig as TrainConfig
-from overparam.sweep._grid import expand as expand
-from overparam.sweep._grid import flatten as flatten
-from overparam.sweep._grid import run_id as run_id
-from overparam.sweep._local import execute as execute
-from overparam.sweep._store import Store as Store
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "OptimizerConfig": "overparam.sweep._config",
+    "RunConfig": "overparam.sweep._config",
+    "SweepConfig": "overparam.sweep._config",
+    "TrainConfig": "overparam.sweep._config",
+    "expand": "overparam.sweep._grid",
+    "flatten": "overparam.sweep._grid",
+    "run_id": "overparam.sweep._grid",
+    "execute": "overparam.sweep._local",
+    "Store": "overparam.sweep._store",
+})

@@ -19,8 +19,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from overparam._runtime import full_precision
-from overparam.measures import MEASURES
-from overparam.problems import MatrixProblem, pad_measurements
+from overparam.problems import stack_problems
 from overparam.train import MAX_STEPS, RUNNING, STATUS_NAMES, Trainer
 
 
@@ -41,23 +40,14 @@ def bucket_size(n: int, devices: int, cap: int) -> int:
     return min(b, -(-cap // devices) * devices)
 
 
-def stack_problems(problems: Sequence[MatrixProblem]) -> MatrixProblem:
-    """Stack problems on a new leading axis, padding sensing measurements to a common count."""
-    if problems[0].operator.weights.ndim == 1:  # sensing: pad measurement counts
-        size = max(p.operator.weights.shape[0] for p in problems)
-        problems = [pad_measurements(p, size) for p in problems]
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *problems)
-
-
 def run_group(
     trainer: Trainer,
-    problems: Sequence[MatrixProblem],
-    hparams: Sequence[dict[str, float]],
+    problems: Sequence,
+    hparams: Sequence[dict[str, dict[str, float]]],
     seeds: Sequence[int],
     *,
     dtype: str,
     max_batch: int,
-    top_singular_values: int,
     report: Callable[[list[FinishedRun]], None],
     on_segment: Callable[[int, int], None] = lambda finished, step: None,
     devices: Sequence | None = None,
@@ -72,11 +62,10 @@ def run_group(
     Args:
       trainer: the group's compiled-program factory (one shape, one model, one optimizer).
       problems: one problem per run; the same object for runs that share it.
-      hparams: one dict of batched scalars per run (see ``overparam.train.HPARAM_KEYS``).
+      hparams: one nested dict of batched scalars per run (see :mod:`overparam.train`).
       seeds: one init seed per run.
       dtype: "float32" or "float64" (x64 must be enabled by the caller for float64).
       max_batch: the most runs in one compiled batch.
-      top_singular_values: how many singular values a trajectory keeps.
       report: called with the runs that finished after each segment.
       on_segment: called with (runs finished so far in this group, current largest step).
       devices: the devices the batch is sharded over (default: all local devices).
@@ -86,13 +75,11 @@ def run_group(
     mesh = Mesh(np.array(devices), ("runs",))
     split = NamedSharding(mesh, P("runs"))
     shared = all(p is problems[0] for p in problems)
-    init, advance, finalize, take = compiled_functions(trainer, shared, top_singular_values,
-                                                       mesh)
+    init, advance, finalize, take = compiled_functions(trainer, shared, mesh)
     n = len(hparams)
     fdt = jnp.dtype(dtype)
     runs = _RunTable(
-        hparams={k: np.asarray([h[k] for h in hparams], np.int32 if k == "max_steps" else fdt)
-                 for k in hparams[0]},
+        hparams=jax.tree.map(lambda *xs: np.asarray(xs, _leaf_dtype(xs[0], fdt)), *hparams),
         keys=np.stack([np.asarray(jax.random.PRNGKey(s)) for s in seeds]),
         problem=jax.device_put(problems[0], NamedSharding(mesh, P())) if shared
         else jax.device_get(stack_problems(problems)),
@@ -148,7 +135,7 @@ def run_group(
 class _RunTable(NamedTuple):
     """Per-run inputs on the host, gathered into batch rows on demand."""
 
-    hparams: dict[str, np.ndarray]  # each (n,)
+    hparams: dict  # nested dicts of (n,) arrays
     keys: np.ndarray  # (n, 2)
     problem: object  # stacked (n, ...) on the host, or one problem on the devices if shared
     shared: bool
@@ -157,7 +144,7 @@ class _RunTable(NamedTuple):
         """(problem, hparams[, keys]) for runs ``idx``, placed on the batch sharding."""
         problem = self.problem if self.shared else jax.device_put(
             jax.tree.map(lambda x: x[idx], self.problem), sharding)
-        hp = jax.device_put({k: v[idx] for k, v in self.hparams.items()}, sharding)
+        hp = jax.device_put(jax.tree.map(lambda v: v[idx], self.hparams), sharding)
         if with_keys:
             return problem, hp, jax.device_put(self.keys[idx], sharding)
         return problem, hp
@@ -181,7 +168,15 @@ def _merge(state, new_state, fill: np.ndarray, sharding):
     return jax.device_put(jax.tree.map(merge, old, new), sharding)
 
 
-VECTOR_MEASURES = frozenset(name for name, m in MEASURES.items() if m.vector)
+def _leaf_dtype(value, float_dtype):
+    """Batched hyperparameters: bools stay bool, integers become int32, the rest the run's
+    float dtype."""
+    kind = np.asarray(value).dtype
+    if kind == np.bool_:
+        return np.bool_
+    if np.issubdtype(kind, np.integer):
+        return np.int32
+    return float_dtype
 
 
 def _precise(fn):
@@ -194,35 +189,27 @@ def _precise(fn):
     return wrapped
 
 
-def compiled_functions(trainer: Trainer, shared: bool, top_singular_values: int,
-                       mesh: Mesh | None = None):
+def compiled_functions(trainer: Trainer, shared: bool, mesh: Mesh | None = None):
     """The jitted batched ``init``, ``advance``, ``finalize``, and a row gather ``take``.
 
     Each device runs its own slice of the batch (``shard_map`` over the mesh's ``runs`` axis,
     ``vmap`` within a device), so no collective crosses devices: a device's while loops stop
     as soon as *its* runs are done. ``shared`` means one problem serves the whole batch
-    (replicated, not vmapped). Logged vector measures (singular values and their rates) are
-    cut to the top ``top_singular_values`` on the device.
+    (replicated, not vmapped).
     """
     mesh = mesh or Mesh(np.array(jax.devices()[:1]), ("runs",))
     p_axis = None if shared else 0
     rows, whole = P("runs"), P()
     p_spec = whole if shared else rows
 
-    def trim(out):
-        state, logs = out
-        return state, {k: v[..., :top_singular_values] if k in VECTOR_MEASURES else v
-                       for k, v in logs.items()}
-
     def batched(fn, in_axes, in_specs):
         body = _precise(jax.vmap(fn, in_axes=in_axes))
         return jax.shard_map(body, mesh=mesh, in_specs=in_specs, out_specs=rows, check_vma=False)
 
-    init = jax.jit(batched(lambda p, h, k: trim(trainer.init(p, h, k)), (p_axis, 0, 0),
-                           (p_spec, rows, rows)))
-    advance = jax.jit(batched(lambda s, p, h: trim(trainer.advance(s, p, h)), (0, p_axis, 0),
-                              (rows, p_spec, rows)), donate_argnums=0)
-    finalize = jax.jit(batched(trainer.finalize, (0, p_axis), (rows, p_spec)))
+    init = jax.jit(batched(trainer.init, (p_axis, 0, 0), (p_spec, rows, rows)))
+    advance = jax.jit(batched(trainer.advance, (0, p_axis, 0), (rows, p_spec, rows)),
+                      donate_argnums=0)
+    finalize = jax.jit(batched(trainer.finalize, (0, p_axis, 0), (rows, p_spec, rows)))
     split = NamedSharding(mesh, rows)
 
     def take(tree, idx):
@@ -248,8 +235,8 @@ def _finish(state, slots, done, status, steps, logs, started, runs: _RunTable, f
             take, sharding, ndev, max_batch) -> list[FinishedRun]:
     size = bucket_size(len(done), ndev, max_batch)
     idx = np.asarray(done + [done[0]] * (size - len(done)))
-    problem = runs.problem if runs.shared else runs.rows(slots[idx], sharding)[0]
-    finals = _host(finalize(take(state, idx), problem))
+    problem, hp = runs.rows(slots[idx], sharding)
+    finals = _host(finalize(take(state, idx), problem, hp))
     now = time.perf_counter()
     out = []
     for j, i in enumerate(done):

@@ -6,10 +6,11 @@ import itertools
 import json
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from overparam.errors import ConfigError, format_validation_error
-from overparam.sweep._config import RunConfig, SolverConfig, SweepConfig
+from overparam import registry
+from overparam.errors import ConfigError, closest, format_validation_error
+from overparam.sweep._config import RunConfig, SweepConfig, kind_union
 
 
 def run_id(run: RunConfig) -> str:
@@ -61,8 +62,8 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
     if sweep.solver is not None:
         base["solver"] = dict(sweep.solver)
     else:
-        base.update(model=dict(sweep.model), optimizer=dict(sweep.optimizer),
-                    train=dict(sweep.train))
+        base.update(model=dict(sweep.model), objective=dict(sweep.objective),
+                    optimizer=dict(sweep.optimizer), train=dict(sweep.train))
     keys = list(sweep.grid)
     runs: list[RunConfig] = []
     for values in itertools.product(*(sweep.grid[k] for k in keys)):
@@ -81,12 +82,20 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
 def _baselines(sweep: SweepConfig, runs: list[RunConfig]) -> list[RunConfig]:
     problems = {json.dumps(r.problem.model_dump(mode="json"), sort_keys=True): r.problem
                 for r in runs}
-    solvers: dict[str, SolverConfig] = {}
+    adapter = TypeAdapter(kind_union(registry.SOLVERS))
+    known = {k for entry in registry.SOLVERS.values() for k in entry.config.model_fields}
+    for k in sweep.baseline:
+        if k in ("kind",) or k not in known:
+            raise ConfigError(f"baseline.{k}: unknown key{closest(k, known - {'kind'})}")
+    solvers: dict[str, Any] = {}
     for i, item in enumerate(sweep.baselines):
         table = {"kind": item} if isinstance(item, str) else dict(item)
-        options = dict(sweep.baseline) if table.get("kind") == "nuclear_norm" else {}
+        kind = table.get("kind")
+        fields = registry.SOLVERS.get(kind).config.model_fields if kind in registry.SOLVERS \
+            else {}
+        options = {k: v for k, v in sweep.baseline.items() if k in fields}
         try:
-            solver = SolverConfig.model_validate({**options, **table})
+            solver = adapter.validate_python({**options, **table})
         except ValidationError as e:
             raise ConfigError(format_validation_error(e, prefix=f"baselines[{i}]")) from None
         solvers[solver.model_dump_json()] = solver

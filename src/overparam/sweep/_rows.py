@@ -19,24 +19,10 @@ def _value(v):
     return a.tolist() if a.ndim else a.item()
 
 
-def capacity_note(run: RunConfig) -> dict:
-    """``width_below_rank`` (and a ``note``) when the model cannot represent the truth.
-
-    A deep factorization whose hidden ``width`` is below the rank of a generated problem's
-    ground truth is rank-limited: it runs, but cannot reach the truth, and the row says so.
-    """
-    width, depth = run.model.width, run.model.depth
-    rank = getattr(run.problem, "rank", None)
-    below = width is not None and depth > 1 and rank is not None and width < rank
-    note = (f"model.width {width} < problem.rank {rank}: W = W_N...W_1 has rank <= {width} "
-            "and cannot equal the ground truth") if below else ""
-    return {"width_below_rank": below, "note": note}
-
-
 def run_row(run: RunConfig, experiment: str, status: str, steps: int, final: dict,
             wall_time_s: float, extra: dict | None = None) -> dict:
-    """One row of runs.parquet: ids, every config field, every final measure, status."""
-    dtype = run.train.dtype if run.train is not None else run.solver.dtype
+    """One row of runs.parquet: ids, every config field, the model's notes (e.g.
+    ``width_below_rank``), every final measure, status."""
     row = {
         "run_id": run_id(run),
         "experiment": experiment,
@@ -44,13 +30,13 @@ def run_row(run: RunConfig, experiment: str, status: str, steps: int, final: dic
         "status": status,
         "steps": steps,
         "wall_time_s": wall_time_s,
-        "dtype": dtype,
+        "dtype": run.dtype,
         "overparam_version": VERSION,
         "config": json.dumps(run.model_dump(mode="json"), sort_keys=True),
     }
     row.update(flatten(run))
     if run.model is not None:
-        row.update(capacity_note(run))
+        row.update(run.model.notes(run.problem))
     row.update({k: _value(v) for k, v in final.items()})
     row.update(extra or {})
     return row

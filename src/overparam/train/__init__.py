@@ -6,7 +6,8 @@ from overparam.train._state import MAX_STEPS as MAX_STEPS
 from overparam.train._state import RUNNING as RUNNING
 from overparam.train._state import STATUS_NAMES as STATUS_NAMES
 from overparam.train._state import TrainState as TrainState
-from overparam.train._trainer import HPARAM_KEYS as HPARAM_KEYS
+from overparam.train._trainer import HPARAM_SECTIONS as HPARAM_SECTIONS
 from overparam.train._trainer import Objective as Objective
 from overparam.train._trainer import Trainer as Trainer
+from overparam.train._trainer import hparams as hparams
 from overparam.train._trainer import make_trainer as make_trainer

@@ -23,3 +23,4 @@ class TrainState(NamedTuple):
     status: jax.Array  # shape=(), int32: one of the status codes above
     loss: jax.Array  # shape=(): data-fit loss at ``params``
     initial_loss: jax.Array  # shape=(): data-fit loss at step 0 (divergence reference)
+    key: jax.Array  # shape=(2,), uint32: the run's PRNG key, split at every minibatch step

@@ -1,0 +1,307 @@
+"""Registries: every problem, model, objective, measure, solver, optimizer and executor by name.
+
+A new kind is one module plus one registry entry: its config (a pydantic model with a
+``kind`` literal, see :mod:`overparam.configs`) and its builder. Registering it makes it valid
+in configs (TOML files, ``op.run``), in the command line (name the module in a sweep's
+``imports``) and in every executor; nothing in ``sweep/`` or ``train/`` changes. For example::
+
+    from overparam.registry import ProblemKind, register_problem
+
+    register_problem(ProblemKind("toy", ToyConfig, build_toy))
+
+Entries may name their functions lazily as ``"module:attribute"`` strings, resolved on first
+use, so that this module (and config validation) imports no JAX.
+"""
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from overparam.errors import ConfigError, closest
+
+E = TypeVar("E")
+
+
+def resolve(target: Any) -> Any:
+    """``target`` itself, or the object a ``"module:attribute"`` string names."""
+    if not isinstance(target, str):
+        return target
+    module, _, attr = target.partition(":")
+    obj = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+class Registry(Generic[E]):
+    """Entries by name, in registration order. ``get`` of an unknown name raises a
+    :class:`~overparam.errors.ConfigError` with a "did you mean" hint."""
+
+    def __init__(self, what: str):
+        self.what = what
+        self._entries: dict[str, E] = {}
+        self._listeners: list[Callable[[], None]] = []
+        self.version = 0
+
+    def register(self, name: str, entry: E, *, replace: bool = False) -> E:
+        """Add ``entry`` under ``name``; an existing name needs ``replace=True``."""
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"a {self.what} name must be a non-empty string, got {name!r}")
+        if name in self._entries and not replace:
+            raise ValueError(f"{self.what} {name!r} is already registered; pass replace=True "
+                             "to replace it")
+        self._entries[name] = entry
+        self.version += 1
+        for listener in list(self._listeners):
+            listener()
+        return entry
+
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (tests and notebooks that register temporary kinds)."""
+        self._entries.pop(name)
+        self.version += 1
+        for listener in list(self._listeners):
+            listener()
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def get(self, name: str) -> E:
+        try:
+            return self._entries[name]
+        except (KeyError, TypeError):
+            raise ConfigError(f"unknown {self.what} {name!r}{closest(name, self._entries)} "
+                              f"(one of {', '.join(map(repr, self._entries))})") from None
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def items(self):
+        return self._entries.items()
+
+    def values(self):
+        return self._entries.values()
+
+    def __getitem__(self, name: str) -> E:
+        return self._entries[name]
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """A problem kind: ``build(cfg, dtype) -> problem`` (a pytree of arrays, e.g. a
+    :class:`~overparam.problems.MatrixProblem`), deterministic in ``cfg``."""
+
+    name: str
+    config: type
+    build: Callable | str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A model kind: ``build(cfg, problem) -> Model`` (see :class:`overparam.models.Model`).
+
+    The model's ``init`` receives the config's batched fields as keyword arguments."""
+
+    name: str
+    config: type
+    build: Callable | str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ObjectiveKind:
+    """An objective kind: ``build(cfg) -> fn``, ``fn(model, params, batch, hparams) ->
+    (total, fit)``: the loss to differentiate and the data fit, with ``hparams`` the config's
+    batched fields (e.g. a regularizer weight) as arrays."""
+
+    name: str
+    config: type
+    build: Callable | str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class SolverKind:
+    """A baseline solver: ``solve(cfgs, problems, devices) -> iterable of (index, outcome)``
+    for a group of runs of one config's static fields and one problem shape; each outcome a
+    :class:`overparam.solvers.SolverOutcome`. Solvers may batch the group or loop over it."""
+
+    name: str
+    config: type
+    solve: Callable | str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """A measure: ``fn(ctx) -> array`` of one run's state (see
+    :class:`overparam.measures.MeasureContext`).
+
+    Attributes:
+      vector: the value is a vector (stored as a list column).
+      top_k: a vector sorted by importance, cut to the sweep's ``top_singular_values`` when
+        logged (e.g. singular values); other vectors are kept whole.
+      needs: what the measure uses beyond the prediction: ``"factors"`` (the model's own
+        parameters, so a baseline's bare matrix gives NaN), ``"objective"`` (the run's
+        objective), ``"key"`` (a PRNG key, e.g. for Hutchinson probes).
+    """
+
+    name: str
+    fn: Callable | str
+    doc: str
+    vector: bool = False
+    top_k: bool = False
+    needs: frozenset[str] = field(default_factory=frozenset)
+
+
+MEASURE_NEEDS = frozenset({"factors", "objective", "key"})
+
+
+@dataclass(frozen=True)
+class OptimizerKind:
+    """An optimizer: ``factory(learning_rate, **options) -> optax.GradientTransformation``."""
+
+    name: str
+    factory: Callable | str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ExecutorKind:
+    """An executor: ``factory(**options)`` returns an object with
+    ``run(items, store, progress)`` (see :mod:`overparam.sweep.executors`)."""
+
+    name: str
+    factory: Callable | str
+    doc: str = ""
+
+
+PROBLEMS: Registry[ProblemKind] = Registry("problem kind")
+MODELS: Registry[ModelKind] = Registry("model kind")
+OBJECTIVES: Registry[ObjectiveKind] = Registry("objective kind")
+SOLVERS: Registry[SolverKind] = Registry("baseline kind")
+MEASURES: Registry[MeasureSpec] = Registry("measure")
+OPTIMIZERS: Registry[OptimizerKind] = Registry("optimizer")
+EXECUTORS: Registry[ExecutorKind] = Registry("executor")
+
+
+def _kind(entry, registry: Registry, replace: bool):
+    kind = entry.config.model_fields.get("kind")
+    if kind is None or kind.default != entry.name:
+        raise ValueError(f"{registry.what} {entry.name!r}: its config {entry.config.__name__} "
+                         f"needs a field kind: Literal[{entry.name!r}] = {entry.name!r}")
+    return registry.register(entry.name, entry, replace=replace)
+
+
+def register_problem(entry: ProblemKind, *, replace: bool = False) -> ProblemKind:
+    return _kind(entry, PROBLEMS, replace)
+
+
+def register_model(entry: ModelKind, *, replace: bool = False) -> ModelKind:
+    return _kind(entry, MODELS, replace)
+
+
+def register_objective(entry: ObjectiveKind, *, replace: bool = False) -> ObjectiveKind:
+    return _kind(entry, OBJECTIVES, replace)
+
+
+def register_solver(entry: SolverKind, *, replace: bool = False) -> SolverKind:
+    return _kind(entry, SOLVERS, replace)
+
+
+def register_measure(entry: MeasureSpec, *, replace: bool = False) -> MeasureSpec:
+    unknown = set(entry.needs) - MEASURE_NEEDS
+    if unknown:
+        raise ValueError(f"measure {entry.name!r}: unknown needs {sorted(unknown)}; "
+                         f"one of {sorted(MEASURE_NEEDS)}")
+    return MEASURES.register(entry.name, entry, replace=replace)
+
+
+def register_optimizer(entry: OptimizerKind, *, replace: bool = False) -> OptimizerKind:
+    return OPTIMIZERS.register(entry.name, entry, replace=replace)
+
+
+def register_executor(entry: ExecutorKind, *, replace: bool = False) -> ExecutorKind:
+    return EXECUTORS.register(entry.name, entry, replace=replace)
+
+
+def _register_builtins() -> None:
+    """The kinds overparam ships; one line each."""
+    from overparam.models.kinds import deep_factorization as deep
+    from overparam.objectives.kinds import squared
+    from overparam.problems.kinds import completion, entries, movielens, npz_file, sensing
+    from overparam.solvers.kinds import nuclear_norm, schatten, truth
+
+    register_problem(ProblemKind("completion", completion.CompletionConfig, completion.build))
+    register_problem(ProblemKind("sensing", sensing.SensingConfig, sensing.build))
+    register_problem(ProblemKind("file", npz_file.FileConfig, npz_file.build))
+    register_problem(ProblemKind("entries", entries.EntriesConfig, entries.build))
+    register_problem(ProblemKind("movielens100k", movielens.MovieLensConfig, movielens.build))
+    register_model(ModelKind("deep_factorization", deep.DeepFactorizationConfig, deep.build))
+    register_objective(ObjectiveKind("squared", squared.SquaredConfig, squared.build))
+    register_solver(SolverKind("nuclear_norm", nuclear_norm.NuclearNormConfig,
+                               nuclear_norm.solve))
+    register_solver(SolverKind("truth", truth.TruthConfig, truth.solve))
+    register_solver(SolverKind("schatten", schatten.SchattenConfig, schatten.solve))
+
+    register_optimizer(OptimizerKind("gd", "optax:sgd", "plain gradient descent"))
+    register_optimizer(OptimizerKind("group_rmsprop",
+                                     "overparam.optim._group_rmsprop:group_rmsprop",
+                                     "RMSprop with one second moment for all layers"))
+    register_optimizer(OptimizerKind("adam", "optax:adam", "Adam"))
+
+    register_executor(ExecutorKind("local", "overparam.sweep._local:LocalExecutor",
+                                   "in-process, one thread per device"))
+
+    m = "overparam.measures._builtin:"
+    for spec in [
+        MeasureSpec("train_loss", m + "train_loss",
+                    "weighted MSE over the observations (what training minimizes)"),
+        MeasureSpec("recon_error", m + "recon_error",
+                    "||X - W*||_F^2 / ||W*||_F^2 over all entries (the paper's 'test loss')"),
+        MeasureSpec("unobserved_error", m + "unobserved_error",
+                    "relative MSE over unobserved entries only (completion)"),
+        MeasureSpec("nuclear_norm", m + "nuclear_norm", "sum of singular values"),
+        MeasureSpec("effective_rank", m + "effective_rank",
+                    "Roy-Vetterli effective rank exp(H(sigma / ||sigma||_1))"),
+        MeasureSpec("schatten_quasi_norm", m + "schatten_quasi_norm",
+                    "Schatten-p quasi-norm (sum sigma^p)^(1/p) with p = 2/depth",
+                    needs=frozenset({"factors"})),
+        MeasureSpec("singular_values", m + "singular_values",
+                    "singular values of the end-to-end matrix, descending",
+                    vector=True, top_k=True),
+        MeasureSpec("schatten_quasi_norms", m + "schatten_quasi_norms",
+                    "Schatten-p (quasi-)norms at p = 2, 1, 2/3, 1/2, 1/3 (2/N for N = 1, 2, 3, "
+                    "4, 6)", vector=True),
+        MeasureSpec("determinant", m + "determinant",
+                    "determinant of the end-to-end matrix (NaN unless square)"),
+        MeasureSpec("unobserved_max_abs", m + "unobserved_max_abs",
+                    "largest |entry| outside the observed set (completion)"),
+        MeasureSpec("test_error", m + "test_error",
+                    "MSE on held-out measurements (e.g. MovieLens test ratings)"),
+        MeasureSpec("sv_rate_measured", m + "sv_rate_measured",
+                    "d sigma_r / dt under gradient flow, by central finite difference "
+                    "(t = lr*step)", vector=True, top_k=True, needs=frozenset({"factors"})),
+        MeasureSpec("sv_rate_predicted", m + "sv_rate_predicted",
+                    "-N (sigma_r^2)^(1-1/N) <grad l(W), u_r v_r^T> (Arora et al. 2019, Thm. 3)",
+                    vector=True, top_k=True, needs=frozenset({"factors"})),
+        MeasureSpec("alignment_diag", m + "alignment_diag",
+                    "mean |diagonal| of U^T grad l(W) V (Fig. 3, right)"),
+        MeasureSpec("alignment_offdiag", m + "alignment_offdiag",
+                    "mean |off-diagonal| of U^T grad l(W) V (Fig. 3, right)"),
+    ]:
+        register_measure(spec)
+
+
+_register_builtins()
