@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 
 from overparam.errors import StoreError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: run ids hash the objective section too
 
 
 def _atomic_write(path: Path, write) -> None:
