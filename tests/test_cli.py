@@ -1,5 +1,6 @@
 """The command line: list, bad input (one line, exit 2, nothing written), a tiny user sweep."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -7,6 +8,7 @@ import textwrap
 import pytest
 
 from overparam.cli import main
+from overparam.sweep._store import FORMAT_VERSION
 
 
 def _run(args, capsys):
@@ -117,7 +119,7 @@ def test_user_sweep_writes_the_contract(tmp_path, capsys):
 def test_other_experiment_in_out_dir_is_refused(tmp_path, capsys):
     (tmp_path / "o" / "arora2019-init").mkdir(parents=True)
     (tmp_path / "o" / "arora2019-init" / "manifest.json").write_text(
-        '{"format_version": 1, "experiment": "something-else"}')
+        json.dumps({"format_version": FORMAT_VERSION, "experiment": "something-else"}))
     code, _, err = _run(["reproduce", "arora2019-init", "--out", str(tmp_path / "o"),
                          "--no-progress"], capsys)
     assert code == 2 and "holds results of 'something-else'" in err

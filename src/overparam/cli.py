@@ -7,8 +7,6 @@ line naming the field or file and the reason, and exits with code 2, before anyt
 import argparse
 import sys
 
-from overparam._runtime import use_all_cpu_cores
-
 EXIT_BAD_INPUT = 2
 EXIT_CLAIMS_FAIL = 1
 
@@ -73,18 +71,46 @@ def _print_claims(result) -> None:
                   + ", ".join(p.name for p in result.figures))
 
 
+def _check_light(args) -> None:
+    """What can be checked without JAX, pandas or matplotlib: the experiment's name and
+    profile, or the sweep file. Raises OverparamError."""
+    from overparam.errors import ConfigError, closest
+
+    if args.command == "reproduce":
+        from overparam.experiments._catalog import check_name
+
+        entry = check_name(args.name)
+        if args.profile not in entry.profiles:
+            raise ConfigError(f"--profile: unknown profile {args.profile!r}; choose from "
+                              f"{sorted(entry.profiles)}{closest(args.profile, entry.profiles)}")
+    else:
+        from overparam.experiments._load import load_sweep
+
+        load_sweep(args.file)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    use_all_cpu_cores()
     from overparam.errors import OverparamError
-    from overparam.experiments import EXPERIMENTS, reproduce, run
+
+    if args.command == "list":
+        from overparam.experiments._catalog import CATALOG
+
+        width = max(len(n) for n in CATALOG)
+        for name, e in CATALOG.items():
+            print(f"{name:<{width}}  {e.summary}")
+        return 0
+    try:
+        _check_light(args)
+    except OverparamError as e:
+        print("error: " + " ".join(str(e).splitlines()), file=sys.stderr)  # one line
+        return EXIT_BAD_INPUT
+    from overparam._runtime import use_all_cpu_cores
+    from overparam.experiments import reproduce, run
+
+    use_all_cpu_cores()
 
     try:
-        if args.command == "list":
-            width = max(len(n) for n in EXPERIMENTS)
-            for name, e in EXPERIMENTS.items():
-                print(f"{name:<{width}}  {e.summary}")
-            return 0
         opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress)
         if args.command == "reproduce":
             result = reproduce(args.name, args.profile, solver=args.solver, **opts)

@@ -34,6 +34,7 @@ from overparam.models import deep_factorization
 from overparam.objectives import squared_objective
 from overparam.problems import load_npz_problem, low_rank_truth, uniform_entry_mask
 from overparam.sweep import Store, SweepConfig, expand
+from overparam.sweep._store import FORMAT_VERSION
 from overparam.train import make_trainer
 
 DROP = object()
@@ -121,7 +122,7 @@ def out_not_writable(tmp, monkeypatch):
             False if str(p).startswith(str(out)) and mode & os.W_OK else real(p, mode, *a, **k)))
 
 
-def _store(tmp, experiment="bad", version=1) -> Path:
+def _store(tmp, experiment="bad", version=FORMAT_VERSION) -> Path:
     root = tmp / "out" / "bad"
     (root / "parts").mkdir(parents=True)
     (root / "manifest.json").write_text(json.dumps(
@@ -184,7 +185,8 @@ def store_foreign_table(tmp, monkeypatch):
 def other_experiment_in_reproduce_dir(tmp, monkeypatch):
     root = tmp / "out" / "arora2019-init"
     root.mkdir(parents=True)
-    (root / "manifest.json").write_text('{"format_version": 1, "experiment": "x"}')
+    (root / "manifest.json").write_text(
+        json.dumps({"format_version": FORMAT_VERSION, "experiment": "x"}))
 
 
 def npz_junk(tmp, monkeypatch):

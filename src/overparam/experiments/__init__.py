@@ -1,14 +1,18 @@
 """Experiments: named reproductions of the papers' figures, declared as data."""
 
-from overparam.experiments._base import PROFILES as PROFILES
-from overparam.experiments._base import Experiment as Experiment
-from overparam.experiments._claims import ClaimSpec as ClaimSpec
-from overparam.experiments._claims import Selection as Selection
-from overparam.experiments._claims import evaluate_claim as evaluate_claim
-from overparam.experiments._registry import EXPERIMENTS as EXPERIMENTS
-from overparam.experiments._runner import Result as Result
-from overparam.experiments._runner import check_sweep as check_sweep
-from overparam.experiments._runner import get_experiment as get_experiment
-from overparam.experiments._runner import load_sweep_file as load_sweep_file
-from overparam.experiments._runner import reproduce as reproduce
-from overparam.experiments._runner import run as run
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "PROFILES": "overparam.experiments._base",
+    "Experiment": "overparam.experiments._base",
+    "ClaimSpec": "overparam.experiments._claims",
+    "Selection": "overparam.experiments._claims",
+    "evaluate_claim": "overparam.experiments._claims",
+    "EXPERIMENTS": "overparam.experiments._registry",
+    "Result": "overparam.experiments._runner",
+    "check_sweep": "overparam.experiments._runner",
+    "get_experiment": "overparam.experiments._runner",
+    "load_sweep_file": "overparam.experiments._runner",
+    "reproduce": "overparam.experiments._runner",
+    "run": "overparam.experiments._runner",
+})

@@ -5,15 +5,19 @@ result with a number (``value``) or with another selection (``than``). Its outco
 the measured numbers next to the paper's, and ``holds``.
 """
 
+from __future__ import annotations
+
 import math
 import operator
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-import pandas as pd
 from pydantic import Field, model_validator
 
 from overparam.configs import Strict
+
+if TYPE_CHECKING:  # pandas is imported where claims are evaluated, not where they are declared
+    import pandas as pd
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 STATS = {"mean": np.mean, "max": np.max, "min": np.min, "median": np.median}
@@ -49,6 +53,8 @@ class ClaimSpec(Strict):
 
 
 def select(runs: pd.DataFrame, where: dict[str, Any]) -> pd.DataFrame:
+    import pandas as pd
+
     mask = pd.Series(True, index=runs.index)
     for col, want in where.items():
         if col not in runs.columns:

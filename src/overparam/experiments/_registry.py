@@ -1,9 +1,23 @@
-"""Every experiment, by name."""
+"""Every experiment, by name: the catalog's entries, each module imported on first use."""
 
-from overparam.experiments import arora2019, arora2019_dynamics, arora2019_norms, razin2020
+from collections.abc import Iterator, Mapping
+
 from overparam.experiments._base import Experiment
+from overparam.experiments._catalog import CATALOG
+from overparam.registry import resolve
 
-EXPERIMENTS: dict[str, Experiment] = {
-    e.name: e for e in [*arora2019.EXPERIMENTS, arora2019_dynamics.EXPERIMENT,
-                          arora2019_dynamics.ML100K, arora2019_norms.EXPERIMENT,
-                          razin2020.EXPERIMENT]}
+
+class _Experiments(Mapping):
+    """Read-only mapping name -> :class:`Experiment` over :data:`CATALOG`."""
+
+    def __getitem__(self, name: str) -> Experiment:
+        return resolve(CATALOG[name].target)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(CATALOG)
+
+    def __len__(self) -> int:
+        return len(CATALOG)
+
+
+EXPERIMENTS = _Experiments()

@@ -1,17 +1,17 @@
 """Running experiments and user sweeps end to end: runs, store, figures, claims."""
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from pydantic import ValidationError
 
 from overparam._runtime import use_all_cpu_cores
-from overparam.errors import ConfigError, closest, format_validation_error
+from overparam.errors import ConfigError, closest
 from overparam.experiments._base import PROFILES, Experiment
+from overparam.experiments._catalog import check_name
 from overparam.experiments._claims import ClaimSpec, evaluate_claim
+from overparam.experiments._load import load_sweep
 from overparam.experiments._registry import EXPERIMENTS
 from overparam.sweep import RunConfig, Store, SweepConfig, execute, expand, run_id
 from overparam.sweep._local import check_runs
@@ -36,13 +36,8 @@ class Result:
 
 
 def get_experiment(name: str) -> Experiment:
-    if not isinstance(name, str):
-        raise ConfigError(f"experiment: name must be a string, got {name!r}")
-    try:
-        return EXPERIMENTS[name]
-    except KeyError:
-        raise ConfigError(f"experiment: unknown name {name!r}{closest(name, EXPERIMENTS)}; "
-                          "run 'overparam list'") from None
+    check_name(name)
+    return EXPERIMENTS[name]
 
 
 def _with_solver(sweep: SweepConfig, solver: str | None) -> SweepConfig:
@@ -80,7 +75,7 @@ def _execute(name: str, plan, out: Path, max_batch, progress) -> tuple[Store, se
         ids.update(run_id(r) for r in runs)
         ran += execute(runs, store, measures=sweep.measures, log_measures=sweep.log_measures,
                        top_singular_values=sweep.top_singular_values, max_batch=max_batch,
-                       progress=progress)
+                       progress=progress, imports=sweep.imports)
     return store, ids, ran
 
 
@@ -118,83 +113,18 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
                    experiment.custom_claims, ran)
 
 
-def load_sweep_file(path: str | Path) -> tuple[SweepConfig, list[ClaimSpec]]:
-    """Read and validate a user's sweep TOML (with optional ``[[claims]]``)."""
-    path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a TOML file") from None
-    except PermissionError:
-        raise ConfigError(f"{path}: not readable (permission denied)") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: not a text file") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: malformed TOML ({e})") from None
-    raw_claims = data.pop("claims", [])
-    try:
-        sweep = SweepConfig.model_validate(data)
-    except ValidationError as e:
-        raise ConfigError(f"{path}: {format_validation_error(e)}") from None
-    if not isinstance(raw_claims, list):
-        raise ConfigError(f"{path}: claims: must be an array of tables ([[claims]])")
-    claims = []
-    for i, c in enumerate(raw_claims):
-        try:
-            claims.append(ClaimSpec.model_validate(c))
-        except ValidationError as e:
-            raise ConfigError(f"{path}: {format_validation_error(e, prefix=f'claims[{i}]')}") \
-                from None
-    return sweep, claims
-
-
-def _claim_specs(claims) -> list[ClaimSpec]:
-    if claims is None:
-        return []
-    if isinstance(claims, ClaimSpec | Mapping) or not isinstance(claims, list | tuple):
-        raise ConfigError(f"claims: must be a list of ClaimSpec or tables, got {claims!r:.60}")
-    specs = []
-    for i, c in enumerate(claims):
-        if isinstance(c, ClaimSpec):
-            specs.append(c)
-            continue
-        try:
-            specs.append(ClaimSpec.model_validate(c))
-        except ValidationError as e:
-            raise ConfigError(format_validation_error(e, prefix=f"claims[{i}]")) from None
-    return specs
-
-
 def _load(sweep, claims) -> tuple[SweepConfig, list[ClaimSpec], list]:
-    """Validate a sweep given as a SweepConfig, a mapping or a TOML path: (sweep, claims, plan)."""
-    claims = _claim_specs(claims)
+    """Validate a sweep (see :func:`load_sweep`) and what only JAX can check: (sweep, claims,
+    plan)."""
     source = sweep if isinstance(sweep, str | Path) else None
-    if isinstance(sweep, Mapping):
-        data = dict(sweep)
-        raw_claims = data.pop("claims", None)
-        try:
-            sweep = SweepConfig.model_validate(data)
-        except ValidationError as e:
-            raise ConfigError(format_validation_error(e)) from None
-        claims += _claim_specs(raw_claims)
-    elif isinstance(sweep, str | Path):
-        sweep, file_claims = load_sweep_file(sweep)
-        claims += file_claims
-    elif not isinstance(sweep, SweepConfig):
-        raise ConfigError(f"sweep: must be a SweepConfig, a mapping or a TOML path, got "
-                          f"{type(sweep).__name__}")
+    sweep, claims, runs = load_sweep(sweep, claims)
     try:
-        plan = _plan([sweep])
-        check_runs(plan[0][1])
+        check_runs(runs)
     except ConfigError as e:
         if source is None:
             raise
         raise ConfigError(f"{source}: {e}") from None
-    return sweep, claims, plan
+    return sweep, claims, [(sweep, runs)]
 
 
 def check_sweep(sweep: SweepConfig | Mapping | str | Path) -> list[RunConfig]:

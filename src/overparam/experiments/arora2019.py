@@ -251,31 +251,30 @@ def init_plot(kind: str):
     return plot
 
 
-EXPERIMENTS = [
-    Experiment(
-        name="arora2019-completion",
-        summary="error vs number of observed entries, depths 2/3/4 vs nuclear norm (Fig. 1)",
-        paper=f"{REF}, Fig. 1",
-        sweeps={p: (lambda p=p: completion_sweeps(p)) for p in ("quick", "paper")},
-        plot=completion_plot,
-        claims=completion_claims,
-        custom_claims=depth_needs_fewer_observations,
-    ),
-    Experiment(
-        name="arora2019-init",
-        summary="error, nuclear norm, effective rank vs init scale at 2000/5000 entries (Fig. 2)",
-        paper=f"{REF}, Fig. 2",
-        sweeps={p: (lambda p=p: init_sweeps("completion")(p)) for p in ("quick", "paper")},
-        plot=init_plot("completion"),
-        claims=init_claims("completion"),
-    ),
-    Experiment(
-        name="arora2019-sensing",
-        summary="Gaussian matrix sensing: Fig. 2's measures vs init scale, few/many measurements "
-                "(appendix)",
-        paper=f"{REF}, appendix (sensing)",
-        sweeps={p: (lambda p=p: init_sweeps("sensing")(p)) for p in ("quick", "paper")},
-        plot=init_plot("sensing"),
-        claims=init_claims("sensing"),
-    ),
-]
+COMPLETION = Experiment(
+    name="arora2019-completion",
+    summary="error vs number of observed entries, depths 2/3/4 vs nuclear norm (Fig. 1)",
+    paper=f"{REF}, Fig. 1",
+    sweeps={p: (lambda p=p: completion_sweeps(p)) for p in ("quick", "paper")},
+    plot=completion_plot,
+    claims=completion_claims,
+    custom_claims=depth_needs_fewer_observations,
+)
+INIT = Experiment(
+    name="arora2019-init",
+    summary="error, nuclear norm, effective rank vs init scale at 2000/5000 entries (Fig. 2)",
+    paper=f"{REF}, Fig. 2",
+    sweeps={p: (lambda p=p: init_sweeps("completion")(p)) for p in ("quick", "paper")},
+    plot=init_plot("completion"),
+    claims=init_claims("completion"),
+)
+SENSING = Experiment(
+    name="arora2019-sensing",
+    summary="Gaussian matrix sensing: Fig. 2's measures vs init scale, few/many measurements "
+            "(appendix)",
+    paper=f"{REF}, appendix (sensing)",
+    sweeps={p: (lambda p=p: init_sweeps("sensing")(p)) for p in ("quick", "paper")},
+    plot=init_plot("sensing"),
+    claims=init_claims("sensing"),
+)
+EXPERIMENTS = [COMPLETION, INIT, SENSING]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from overparam.experiments._base import Experiment
-from overparam.measures._spectral import SCHATTEN_PS
+from overparam.measures._schatten_ps import SCHATTEN_PS
 from overparam.sweep import SweepConfig
 from overparam.viz._norms import solutions_by_method
 

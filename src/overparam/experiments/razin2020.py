@@ -14,7 +14,7 @@ import pandas as pd
 
 from overparam.experiments._base import Experiment
 from overparam.experiments._trajectories import stacked, value_at_loss
-from overparam.measures._spectral import SCHATTEN_PS
+from overparam.measures._schatten_ps import SCHATTEN_PS
 from overparam.sweep import SweepConfig
 from overparam.viz._razin2020 import norms_vs_loss
 

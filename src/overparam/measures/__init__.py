@@ -1,14 +1,18 @@
 """Measures: diagnostics of one run's state, registered by name."""
 
-from overparam.measures._recovery import reconstruction_error as reconstruction_error
-from overparam.measures._recovery import train_loss as train_loss
-from overparam.measures._recovery import unobserved_error as unobserved_error
-from overparam.measures._registry import MEASURES as MEASURES
-from overparam.measures._registry import Measure as Measure
-from overparam.measures._registry import MeasureContext as MeasureContext
-from overparam.measures._registry import compute_measures as compute_measures
-from overparam.measures._registry import get_measure as get_measure
-from overparam.measures._spectral import effective_rank as effective_rank
-from overparam.measures._spectral import nuclear_norm as nuclear_norm
-from overparam.measures._spectral import schatten_quasi_norm as schatten_quasi_norm
-from overparam.measures._spectral import singular_values as singular_values
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "reconstruction_error": "overparam.measures._recovery",
+    "train_loss": "overparam.measures._recovery",
+    "unobserved_error": "overparam.measures._recovery",
+    "MEASURES": "overparam.measures._registry",
+    "Measure": "overparam.measures._registry",
+    "MeasureContext": "overparam.measures._registry",
+    "compute_measures": "overparam.measures._registry",
+    "get_measure": "overparam.measures._registry",
+    "effective_rank": "overparam.measures._spectral",
+    "nuclear_norm": "overparam.measures._spectral",
+    "schatten_quasi_norm": "overparam.measures._spectral",
+    "singular_values": "overparam.measures._spectral",
+})

@@ -3,6 +3,7 @@
 import jax.numpy as jnp
 
 from overparam._linalg import det, svdvals
+from overparam.measures._schatten_ps import SCHATTEN_PS
 from overparam.types import Array
 
 
@@ -44,11 +45,6 @@ def schatten_quasi_norm(x: Array, p) -> Array:
     """
     s = singular_values(x)
     return jnp.sum(s**p) ** (1.0 / p)
-
-
-SCHATTEN_PS = (2.0, 1.0, 2.0 / 3.0, 0.5, 1.0 / 3.0)
-"""The p of :func:`schatten_quasi_norms`: 2/N for depths N = 1, 2, 3, 4 and 6 (p = 2 is the
-Frobenius norm, p = 1 the nuclear norm)."""
 
 
 def schatten_quasi_norms(x: Array) -> Array:

@@ -1,9 +1,11 @@
 """Models: ``init(key, init_scale, dtype) -> params`` and ``predict(params) -> prediction``."""
 
-from overparam.models._base import Model as Model
-from overparam.models._deep_factorization import (
-    DEEP_FACTORIZATION_INITS as DEEP_FACTORIZATION_INITS,
-)
-from overparam.models._deep_factorization import deep_factorization as deep_factorization
-from overparam.models._deep_factorization import end_to_end as end_to_end
-from overparam.models._deep_factorization import layer_shapes as layer_shapes
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "Model": "overparam.models._base",
+    "DEEP_FACTORIZATION_INITS": "overparam.models._deep_factorization",
+    "deep_factorization": "overparam.models._deep_factorization",
+    "end_to_end": "overparam.models._deep_factorization",
+    "layer_shapes": "overparam.models._deep_factorization",
+})

@@ -1,6 +1,10 @@
 """Objectives: data fits and regularizers, pure functions of (problem, prediction)."""
 
-from overparam.objectives._squared import residuals as residuals
-from overparam.objectives._squared import squared_loss as squared_loss
-from overparam.objectives._squared import squared_loss_gradient as squared_loss_gradient
-from overparam.objectives._squared import squared_objective as squared_objective
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "residuals": "overparam.objectives._squared",
+    "squared_loss": "overparam.objectives._squared",
+    "squared_loss_gradient": "overparam.objectives._squared",
+    "squared_objective": "overparam.objectives._squared",
+})

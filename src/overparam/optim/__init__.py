@@ -1,7 +1,11 @@
 """Optimizers as optax transformations."""
 
-from overparam.optim._group_rmsprop import ScaleByGroupRmsState as ScaleByGroupRmsState
-from overparam.optim._group_rmsprop import group_rmsprop as group_rmsprop
-from overparam.optim._group_rmsprop import scale_by_group_rms as scale_by_group_rms
-from overparam.optim._registry import OPTIMIZERS as OPTIMIZERS
-from overparam.optim._registry import make_optimizer as make_optimizer
+from overparam._lazy import lazy_exports
+
+__getattr__, __dir__, __all__ = lazy_exports(__name__, {
+    "ScaleByGroupRmsState": "overparam.optim._group_rmsprop",
+    "group_rmsprop": "overparam.optim._group_rmsprop",
+    "scale_by_group_rms": "overparam.optim._group_rmsprop",
+    "OPTIMIZERS": "overparam.optim._registry",
+    "make_optimizer": "overparam.optim._registry",
+})

@@ -9,20 +9,16 @@ on its own devices, trains or solves, and writes store parts. Running an item tw
 the same rows twice, which the store collapses to one per run id.
 """
 
-import importlib
-import importlib.util
 import os
-import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Protocol
 
 import jax
 import numpy as np
 
 from overparam import registry
+from overparam._imports import import_kinds
 from overparam._runtime import dtype_context, full_precision
 from overparam.measures import compute_measures
 from overparam.models import Model
@@ -115,32 +111,6 @@ class NoProgress:
 
 class Stopped(Exception):
     """Raised inside a worker when the head asked it to stop."""
-
-
-_IMPORT_LOCK = threading.Lock()
-
-
-def import_kinds(modules: Sequence[str]) -> None:
-    """Import the modules that register a sweep's own kinds: module names, or paths of
-    ``.py`` files (imported once each, under a name derived from the path)."""
-    with _IMPORT_LOCK:
-        for name in modules:
-            if name.endswith(".py") or os.sep in name:
-                path = Path(name).resolve()
-                module = "overparam_user_" + "".join(c if c.isalnum() else "_"
-                                                     for c in str(path))
-                if module in sys.modules:
-                    continue
-                spec = importlib.util.spec_from_file_location(module, path)
-                mod = importlib.util.module_from_spec(spec)
-                sys.modules[module] = mod
-                try:
-                    spec.loader.exec_module(mod)
-                except BaseException:
-                    del sys.modules[module]
-                    raise
-            else:
-                importlib.import_module(name)
 
 
 def plan(experiment: str, runs: Sequence[RunConfig], options: WorkOptions,

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from overparam.measures._spectral import SCHATTEN_PS
+from overparam.measures._schatten_ps import SCHATTEN_PS
 from overparam.viz._style import save, subplots
 
 ORDER = {"gd": 0, "nuclear_norm": 1, "schatten": 2, "truth": 3}

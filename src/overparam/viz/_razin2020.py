@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from overparam.experiments._trajectories import stacked
-from overparam.measures._spectral import SCHATTEN_PS
+from overparam.measures._schatten_ps import SCHATTEN_PS
 from overparam.viz._style import DEPTH_COLORS, save, subplots
 
 INIT_LINES = {"balanced": "-", "gaussian": "--"}

@@ -24,20 +24,38 @@ def _hashable(value):
     return tuple(np.asarray(value).tolist()) if isinstance(value, list | np.ndarray) else value
 
 
+PREFERRED = ("recon_error", "train_loss", "nuclear_norm", "effective_rank")
+MAX_PANELS = 4
+
+
+def _measure_columns(table: pd.DataFrame) -> list[str]:
+    """Scalar numeric measure columns, the usual ones first (at most :data:`MAX_PANELS`):
+    not config fields, ids, bookkeeping or solver diagnostics."""
+    def scalar(c):
+        col = table[c]
+        return (pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+                and col.notna().any())
+
+    skip = SKIP | {"seed", "step", "width_below_rank"}
+    cols = [c for c in table.columns if "." not in c and c not in skip
+            and not c.startswith("solver_") and scalar(c)]
+    ordered = [c for c in PREFERRED if c in cols] + [c for c in cols if c not in PREFERRED]
+    return ordered[:MAX_PANELS]
+
+
 def plot_sweep(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> list[Path]:
     """Draw ``final.png`` (each final measure against the first varying numeric config field,
     one line per combination of the others) and ``trajectories.png``."""
     paths = []
-    if len(runs):
+    if len(runs) and _measure_columns(runs):
         paths.append(_final(runs, directory))
-    if len(traj):
+    if len(traj) and _measure_columns(traj):
         paths.append(_trajectories(runs, traj, directory))
     return paths
 
 
 def _final(runs: pd.DataFrame, directory: Path) -> Path:
-    measures = [m for m in ("recon_error", "train_loss", "nuclear_norm", "effective_rank")
-                if m in runs.columns]
+    measures = _measure_columns(runs)
     varying = [c for c in _varying(runs) if c != "seed"]
     numeric = [c for c in varying if pd.api.types.is_numeric_dtype(runs[c])]
     x = numeric[0] if numeric else None
@@ -75,18 +93,23 @@ def _final(runs: pd.DataFrame, directory: Path) -> Path:
 
 
 def _trajectories(runs: pd.DataFrame, traj: pd.DataFrame, directory: Path) -> Path:
-    measures = [m for m in ("train_loss", "recon_error") if m in traj.columns]
+    usual = [m for m in ("train_loss", "recon_error") if m in traj.columns]
+    measures = usual or _measure_columns(traj)[:2]
     fig, axes = subplots(1, len(measures))
     ids = runs[runs["method"] == "gd"]["run_id"].tolist()[:MAX_TRAJECTORIES]
     varying = _varying(runs)
     labels = runs.set_index("run_id")
     for ax, measure in zip(axes[0], measures):
+        seen = traj[measure].dropna()
+        log = bool((seen >= 0).all() and (seen > 0).any())
         for rid in ids:
             t = traj[traj["run_id"] == rid].sort_values("step")
             label = ", ".join(f"{c.split('.')[-1]}={labels.loc[rid, c]}" for c in varying)
             values = t[measure].to_numpy(float)
-            ax.plot(t["step"], np.where(values > 0, values, np.nan), label=label or rid[:6])
-        ax.set_yscale("log")
+            ax.plot(t["step"], np.where(values > 0, values, np.nan) if log else values,
+                    label=label or rid[:6])
+        if log:
+            ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_title(measure)
         ax.grid(alpha=0.3)

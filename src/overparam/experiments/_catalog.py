@@ -1,0 +1,53 @@
+"""The experiments by name, with their one-line summaries and profiles, importable without
+JAX, pandas or matplotlib (``overparam list`` and flag checks read this, not the modules).
+
+Each entry names the module attribute that holds the :class:`Experiment`; a test checks that
+every entry resolves to an experiment with the same name, summary and profiles.
+"""
+
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    summary: str
+    profiles: tuple[str, ...]
+    target: str  # "module:attribute" of the Experiment
+
+
+_QP = ("quick", "paper")
+CATALOG: dict[str, Entry] = {
+    "arora2019-completion": Entry(
+        "error vs number of observed entries, depths 2/3/4 vs nuclear norm (Fig. 1)", _QP,
+        "overparam.experiments.arora2019:COMPLETION"),
+    "arora2019-init": Entry(
+        "error, nuclear norm, effective rank vs init scale at 2000/5000 entries (Fig. 2)", _QP,
+        "overparam.experiments.arora2019:INIT"),
+    "arora2019-sensing": Entry(
+        "Gaussian matrix sensing: Fig. 2's measures vs init scale, few/many measurements "
+        "(appendix)", _QP, "overparam.experiments.arora2019:SENSING"),
+    "arora2019-dynamics": Entry(
+        "singular-value trajectories of depths 1/2/3, gradient alignment, ODE check (Fig. 3)",
+        _QP, "overparam.experiments.arora2019_dynamics:EXPERIMENT"),
+    "arora2019-ml100k": Entry(
+        "Fig. 3 on MovieLens-100K (needs u.data: set OVERPARAM_ML100K; a GPU job)", ("paper",),
+        "overparam.experiments.arora2019_dynamics:ML100K"),
+    "arora2019-norms": Entry(
+        "GD solutions vs nuclear-norm and Schatten-p (p = 2/3, 1/2) minimizers (Sec. 2)", _QP,
+        "overparam.experiments.arora2019_norms:EXPERIMENT"),
+    "razin2020-2x2": Entry(
+        "2x2 completion with det -1 solutions: norms grow without bound as loss -> 0", _QP,
+        "overparam.experiments.razin2020:EXPERIMENT"),
+}
+
+
+def check_name(name) -> Entry:
+    """The catalog entry of ``name``, or a ConfigError with a "did you mean" hint."""
+    from overparam.errors import ConfigError, closest
+
+    if not isinstance(name, str):
+        raise ConfigError(f"experiment: name must be a string, got {name!r}")
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise ConfigError(f"experiment: unknown name {name!r}{closest(name, CATALOG)}; "
+                          "run 'overparam list'") from None
