@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="most runs in one compiled batch "
                              "(default: 8 per CPU core, 4096 on a GPU)")
     common.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    common.add_argument("--executor", default="local",
+                        help="where runs execute: a registered executor (default: local)")
     common.add_argument("--check", action="store_true",
                         help="exit with code 1 when a claim does not hold")
     r = sub.add_parser("reproduce", parents=[common], help="reproduce a paper figure")
@@ -74,8 +76,13 @@ def _print_claims(result) -> None:
 def _check_light(args) -> None:
     """What can be checked without JAX, pandas or matplotlib: the experiment's name and
     profile, or the sweep file. Raises OverparamError."""
+    from overparam import registry
     from overparam.errors import ConfigError, closest
 
+    if args.executor not in registry.EXECUTORS:
+        raise ConfigError(f"--executor: unknown executor {args.executor!r}"
+                          f"{closest(args.executor, registry.EXECUTORS)} (one of "
+                          f"{', '.join(map(repr, registry.EXECUTORS))})")
     if args.command == "reproduce":
         from overparam.experiments._catalog import check_name
 
@@ -111,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     use_all_cpu_cores()
 
     try:
-        opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress)
+        opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress,
+                    executor=args.executor)
         if args.command == "reproduce":
             result = reproduce(args.name, args.profile, solver=args.solver, **opts)
         else:

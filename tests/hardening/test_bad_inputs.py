@@ -402,6 +402,10 @@ CASES = [
          ConfigError, ("--max-batch", "positive integer", "'x'"), sweep_file),
     Case("solver-unknown", "cli", ["reproduce", NAME, "--solver", "mosek"], ConfigError,
          ("--solver", "invalid choice", "'mosek'")),
+    Case("batch-size-without-minibatches", "toml", {"train": {"batch_size": 10}}, ConfigError,
+         ("train.batch_size", "no minibatches")),
+    Case("executor-unknown", "cli", ["run", "{tmp}/sweep.toml", "--executor", "rai"],
+         ConfigError, ("--executor", "unknown executor 'rai'", "'local'"), sweep_file),
     Case("command-unknown", "cli", ["frobnicate"], ConfigError, "invalid choice"),
     Case("file-argument-missing", "cli", ["run"], ConfigError, "required: file"),
     Case("flag-unknown", "cli", ["run", "{tmp}/sweep.toml", "--chek"], ConfigError,
@@ -424,6 +428,8 @@ CASES = [
         BASE, out=t / "out", max_batch=2.5)), ConfigError, ("max_batch", "2.5")),
     Case("api-out-none", "api", api("run(.., out=None)", lambda t: op.run(BASE, out=None)),
          ConfigError, ("out", "directory path")),
+    Case("api-executor-unknown", "api", api("run(.., executor='rai')", lambda t: op.run(
+        BASE, out=t / "out", executor="rai")), ConfigError, ("executor", "'rai'")),
     Case("api-claims-bad", "api", api("run(.., claims=[{name: c}])", lambda t: op.run(
         BASE, out=t / "out", claims=[{"name": "c"}])), ConfigError, ("claims[0]", "statement")),
     Case("api-reproduce-unknown", "api", api("reproduce('arora2019-complete')", lambda t:

@@ -46,8 +46,11 @@ def test_dynamics_measures_are_logged_and_cut_to_the_top(tmp_path):
         train={"max_steps": 400, "log_every": 100, "dtype": "float64"},
         grid={"model.depth": [1, 2]}, top_singular_values=3,
         log_measures=["train_loss", "singular_values", "sv_rate_measured",
-                      "sv_rate_predicted", "alignment_diag", "alignment_offdiag"])
+                      "sv_rate_predicted", "alignment_diag", "alignment_offdiag",
+                      "schatten_quasi_norms"])
     _, traj = _run(sweep, tmp_path)
+    # only top-k lists are cut: the five Schatten norms are a fixed vector, kept whole
+    assert all(len(v) == 5 for v in traj["schatten_quasi_norms"])
     later = traj[traj["step"] > 0]
     for col in ("singular_values", "sv_rate_measured", "sv_rate_predicted"):
         assert all(len(v) == 3 for v in traj[col]), col

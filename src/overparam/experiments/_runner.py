@@ -66,7 +66,22 @@ def _plan(sweeps: list[SweepConfig]) -> list[tuple[SweepConfig, list[RunConfig]]
     return [(s, expand(s)) for s in sweeps]
 
 
-def _execute(name: str, plan, out: Path, max_batch, progress) -> tuple[Store, set[str], int]:
+def _check_executor(executor) -> None:
+    if isinstance(executor, str):
+        from overparam import registry
+
+        try:
+            registry.EXECUTORS.get(executor)
+        except ConfigError as e:
+            raise ConfigError(f"executor: {e}") from None
+    elif not callable(getattr(executor, "run", None)):
+        raise ConfigError(f"executor: must be a registered name or an object with "
+                          f"run(items, store, progress), got {executor!r:.60}")
+
+
+def _execute(name: str, plan, out: Path, max_batch, progress,
+             executor="local") -> tuple[Store, set[str], int]:
+    _check_executor(executor)
     store = Store(out / name, name)
     store.check()  # before anything is written
     ids: set[str] = set()
@@ -75,7 +90,7 @@ def _execute(name: str, plan, out: Path, max_batch, progress) -> tuple[Store, se
         ids.update(run_id(r) for r in runs)
         ran += execute(runs, store, measures=sweep.measures, log_measures=sweep.log_measures,
                        top_singular_values=sweep.top_singular_values, max_batch=max_batch,
-                       progress=progress, imports=sweep.imports)
+                       progress=progress, imports=sweep.imports, executor=executor)
     return store, ids, ran
 
 
@@ -94,9 +109,10 @@ def _finish(store: Store, ids: set[str], plot, claims: list[ClaimSpec], custom,
 
 def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
               solver: str | None = None, max_batch: int | None = None,
-              progress: bool = True) -> Result:
+              progress: bool = True, executor="local") -> Result:
     """Run experiment ``name`` at ``profile`` into ``out/name/`` and check its claims.
 
+    ``executor`` is a name from :data:`overparam.registry.EXECUTORS` or an executor object.
     Exposes one JAX CPU device per core first, unless JAX already started (see
     :func:`overparam.use_all_cpu_cores`)."""
     use_all_cpu_cores()
@@ -108,7 +124,7 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
     if solver not in (None, "jax", "cvxpy"):
         raise ConfigError(f"--solver: must be 'jax' or 'cvxpy', got {solver!r}")
     plan = _plan([_with_solver(s, solver) for s in experiment.sweeps[profile]()])
-    store, ids, ran = _execute(name, plan, out, max_batch, progress)
+    store, ids, ran = _execute(name, plan, out, max_batch, progress, executor)
     return _finish(store, ids, experiment.plot, experiment.claims(profile),
                    experiment.custom_claims, ran)
 
@@ -138,16 +154,17 @@ def check_sweep(sweep: SweepConfig | Mapping | str | Path) -> list[RunConfig]:
 
 def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", *,
         claims: list[ClaimSpec] | None = None, max_batch: int | None = None,
-        progress: bool = True) -> Result:
+        progress: bool = True, executor="local") -> Result:
     """Run a user's sweep into ``out/<name>/``.
 
     ``sweep`` is a :class:`SweepConfig`, a mapping of the same fields (as the TOML file), or
-    the path of a TOML file. Bad input raises :class:`~overparam.errors.OverparamError`
+    the path of a TOML file; ``executor`` a name from :data:`overparam.registry.EXECUTORS`
+    or an executor object. Bad input raises :class:`~overparam.errors.OverparamError`
     (ConfigError, DataError or StoreError) before anything is written. Exposes one JAX CPU
     device per core first, unless JAX already started.
     """
     use_all_cpu_cores()
     out = _check_options(out, max_batch, progress)
     sweep, claims, plan = _load(sweep, claims)
-    store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress)
+    store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress, executor)
     return _finish(store, ids, plot_sweep, claims, lambda runs, traj: [], ran)

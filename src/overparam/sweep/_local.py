@@ -80,6 +80,11 @@ def _prepare_problems(runs: Sequence[RunConfig], cache: ProblemCache) -> None:
     for r in runs:
         with dtype_context(r.dtype):
             problem = cache.get(r.problem, r.dtype)
+        if (r.train is not None and r.train.batch_size is not None
+                and not callable(getattr(problem, "minibatch", None))):
+            raise ConfigError(f"train.batch_size: problem kind {r.problem.kind!r} hands out no "
+                              "minibatches (its problem has no minibatch(key, size)); leave "
+                              "batch_size unset to train on the whole problem")
         if r.solver is not None and r.solver.kind == "truth" and problem.truth is None:
             raise DataError(f"{getattr(r.problem, 'path', r.problem.kind)}: baseline 'truth' "
                             "needs a problem with a known ground truth")
