@@ -14,7 +14,7 @@ use, so that this module (and config validation) imports no JAX.
 """
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -95,40 +95,50 @@ class Registry(Generic[E]):
     def __getitem__(self, name: str) -> E:
         return self._entries[name]
 
+    def view(self, load: Callable[[E], Any]) -> "RegistryView":
+        """A read-only mapping name -> ``load(entry)``, live as entries are registered."""
+        return RegistryView(self, load)
+
+
+class RegistryView(Mapping):
+    """See :meth:`Registry.view`."""
+
+    def __init__(self, registry: Registry, load: Callable):
+        self._registry, self._load = registry, load
+
+    def __getitem__(self, name: str):
+        return self._load(self._registry[name])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._registry)
+
+    def __len__(self) -> int:
+        return len(self._registry)
+
 
 @dataclass(frozen=True)
-class ProblemKind:
-    """A problem kind: ``build(cfg, dtype) -> problem`` (a pytree of arrays, e.g. a
-    :class:`~overparam.problems.MatrixProblem`), deterministic in ``cfg``."""
-
+class _BuiltKind:
     name: str
     config: type
     build: Callable | str
     doc: str = ""
 
 
-@dataclass(frozen=True)
-class ModelKind:
+class ProblemKind(_BuiltKind):
+    """A problem kind: ``build(cfg, dtype) -> problem`` (a pytree of arrays, e.g. a
+    :class:`~overparam.problems.MatrixProblem`), deterministic in ``cfg``."""
+
+
+class ModelKind(_BuiltKind):
     """A model kind: ``build(cfg, problem) -> Model`` (see :class:`overparam.models.Model`).
 
     The model's ``init`` receives the config's batched fields as keyword arguments."""
 
-    name: str
-    config: type
-    build: Callable | str
-    doc: str = ""
 
-
-@dataclass(frozen=True)
-class ObjectiveKind:
+class ObjectiveKind(_BuiltKind):
     """An objective kind: ``build(cfg) -> fn``, ``fn(model, params, batch, hparams) ->
     (total, fit)``: the loss to differentiate and the data fit, with ``hparams`` the config's
     batched fields (e.g. a regularizer weight) as arrays."""
-
-    name: str
-    config: type
-    build: Callable | str
-    doc: str = ""
 
 
 @dataclass(frozen=True)

@@ -62,31 +62,7 @@ def get_measure(name: str) -> Measure:
     return Measure(spec.name, resolve(spec.fn), spec.vector, spec.top_k, spec.needs, spec.doc)
 
 
-class _Measures:
-    """Read-only mapping view of the registry that resolves each measure on access."""
-
-    def __getitem__(self, name: str) -> Measure:
-        if name not in SPECS:
-            raise KeyError(name)
-        return get_measure(name)
-
-    def __contains__(self, name: object) -> bool:
-        return name in SPECS
-
-    def __iter__(self):
-        return iter(SPECS.names())
-
-    def __len__(self) -> int:
-        return len(SPECS)
-
-    def keys(self):
-        return SPECS.names()
-
-    def items(self):
-        return [(n, get_measure(n)) for n in SPECS.names()]
-
-
-MEASURES = _Measures()
+MEASURES = SPECS.view(lambda spec: get_measure(spec.name))  # name -> Measure
 
 
 def _nan_like(ctx: MeasureContext):
