@@ -11,21 +11,25 @@ import time
 
 import jax
 
-import overparam  # noqa: F401  (one XLA device per CPU core)
+import overparam
 from overparam.experiments import EXPERIMENTS, reproduce
+
+overparam.use_all_cpu_cores()  # one XLA device per CPU core, before JAX starts
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--profile", default="quick", choices=["quick", "paper"])
-    ap.add_argument("--experiments", nargs="+", default=sorted(EXPERIMENTS))
+    ap.add_argument("--experiments", nargs="+", default=None,
+                    help="default: every experiment that has the profile")
     ap.add_argument("--progress", action="store_true")
     args = ap.parse_args()
+    names = args.experiments or [n for n in EXPERIMENTS if args.profile in EXPERIMENTS[n].sweeps]
     devices = jax.devices()
     print(f"device: {devices[0].device_kind} x{len(devices)} ({jax.default_backend()}), "
           f"jax {jax.__version__}; profile {args.profile}")
     rows = []
-    for name in args.experiments:
+    for name in names:
         with tempfile.TemporaryDirectory() as out:
             t0 = time.perf_counter()
             result = reproduce(name, args.profile, out, progress=args.progress)

@@ -18,7 +18,9 @@ import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding  # noqa: E402
 from jax.sharding import PartitionSpec as P  # noqa: E402
 
-import overparam  # noqa: F401  (one XLA device per CPU core)
+import overparam  # noqa: E402
+
+overparam.use_all_cpu_cores()  # one XLA device per CPU core, before JAX starts
 from overparam.models import deep_factorization  # noqa: E402
 from overparam.objectives import squared_objective  # noqa: E402
 from overparam.problems import low_rank_truth, make_completion  # noqa: E402
