@@ -1,4 +1,4 @@
-"""Models: ``init(key, init_scale, dtype) -> params`` and ``predict(params) -> prediction``."""
+"""Models: ``init(key, **batched_hparams, dtype) -> params`` and ``predict(params[, inputs])``."""
 
 from overparam._lazy import lazy_exports
 
