@@ -1,4 +1,9 @@
-"""Strict JAX for the tests, two CPU devices, and shared helpers."""
+"""Strict JAX for the tests, two CPU devices, a compilation cache of the session's own, and
+shared helpers."""
+
+import atexit
+import shutil
+import tempfile
 
 import jax
 
@@ -7,7 +12,12 @@ jax.config.update("jax_numpy_rank_promotion", "raise")
 
 import pytest  # noqa: E402
 
-import overparam  # noqa: E402, F401  (after the device count is fixed)
+import overparam  # noqa: E402  (after the device count is fixed)
+
+# programs compiled by one test are reused by the next (same HLO); nothing goes to ~/.cache
+_CACHE = tempfile.mkdtemp(prefix="overparam-test-cache-")
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
+overparam.enable_compilation_cache(_CACHE)
 
 
 @pytest.fixture

@@ -23,5 +23,6 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "SweepConfig": "overparam.sweep",
     "expand": "overparam.sweep",
     "use_all_cpu_cores": "overparam._runtime",
+    "enable_compilation_cache": "overparam._runtime",
     "registry": "overparam.registry",
 })

@@ -7,6 +7,8 @@ Two settings matter for the science and the speed:
   small-initialization results. Every compiled program in overparam is traced inside
   :func:`full_precision`, which makes every ``dot_general`` (autodiff-generated ones included)
   carry ``precision=HIGHEST``.
+* Compiled programs are kept on disk (:func:`enable_compilation_cache`), so running a
+  sweep again compiles nothing it compiled before.
 * On a CPU, XLA runs each batched matrix product on one thread. Exposing one XLA host
   device per core and sharding the run batch across them runs the batch data-parallel on
   every core: :func:`use_all_cpu_cores` must run before JAX touches a backend.
@@ -15,6 +17,7 @@ Two settings matter for the science and the speed:
 import contextlib
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import jax
 
@@ -59,3 +62,42 @@ def use_all_cpu_cores() -> bool:
     except RuntimeError:  # a backend is already initialized
         return False
     return True
+
+
+CACHE_ENV = "OVERPARAM_COMPILATION_CACHE"
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/overparam/jax`` (``~/.cache/overparam/jax`` by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "overparam" / "jax"
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | None:
+    """Keep compiled XLA programs on disk, so a second run of the same sweep compiles nothing.
+
+    The directory is ``path``, else the environment variable ``OVERPARAM_COMPILATION_CACHE``,
+    else :func:`default_cache_dir`; ``"off"`` disables the cache. A cache directory the user
+    gave JAX already (``JAX_COMPILATION_CACHE_DIR``) is left alone. Takes effect only before
+    the process's first compilation, so the entry points (CLI, ``op.run``, ``op.reproduce``)
+    call it first. Returns the directory in use, or None (off, or not writable).
+
+    The cache is trusted code: do not point it at a directory others can write to.
+    """
+    current = jax.config.jax_compilation_cache_dir
+    if current:
+        return Path(current)
+    choice = path if path is not None else os.environ.get(CACHE_ENV)
+    if choice is not None and str(choice).lower() in ("off", "none", "0", ""):
+        return None
+    directory = Path(choice) if choice is not None else default_cache_dir()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if not os.access(directory, os.W_OK):
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(directory))
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    return directory

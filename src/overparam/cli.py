@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     common.add_argument("--executor", default="local",
                         help="where runs execute: a registered executor (default: local)")
+    common.add_argument("--compile-cache", default=None, metavar="DIR",
+                        help="where compiled programs are kept, or 'off' (default: "
+                             "$OVERPARAM_COMPILATION_CACHE or ~/.cache/overparam/jax)")
     common.add_argument("--check", action="store_true",
                         help="exit with code 1 when a claim does not hold")
     r = sub.add_parser("reproduce", parents=[common], help="reproduce a paper figure")
@@ -112,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     except OverparamError as e:
         print("error: " + " ".join(str(e).splitlines()), file=sys.stderr)  # one line
         return EXIT_BAD_INPUT
-    from overparam._runtime import use_all_cpu_cores
+    from overparam._runtime import enable_compilation_cache, use_all_cpu_cores
     from overparam.experiments import reproduce, run
 
     use_all_cpu_cores()
+    enable_compilation_cache(args.compile_cache)
 
     try:
         opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from overparam._runtime import use_all_cpu_cores
+from overparam._runtime import enable_compilation_cache, use_all_cpu_cores
 from overparam.errors import ConfigError, closest
 from overparam.experiments._base import PROFILES, Experiment
 from overparam.experiments._catalog import check_name
@@ -114,8 +114,10 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
 
     ``executor`` is a name from :data:`overparam.registry.EXECUTORS` or an executor object.
     Exposes one JAX CPU device per core first, unless JAX already started (see
-    :func:`overparam.use_all_cpu_cores`)."""
+    :func:`overparam.use_all_cpu_cores`), and keeps compiled programs on disk (see
+    :func:`overparam.enable_compilation_cache`)."""
     use_all_cpu_cores()
+    enable_compilation_cache()
     out = _check_options(out, max_batch, progress)
     experiment = get_experiment(name)
     if not isinstance(profile, str) or profile not in experiment.sweeps:
@@ -161,9 +163,10 @@ def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", 
     the path of a TOML file; ``executor`` a name from :data:`overparam.registry.EXECUTORS`
     or an executor object. Bad input raises :class:`~overparam.errors.OverparamError`
     (ConfigError, DataError or StoreError) before anything is written. Exposes one JAX CPU
-    device per core first, unless JAX already started.
+    device per core first, unless JAX already started, and keeps compiled programs on disk.
     """
     use_all_cpu_cores()
+    enable_compilation_cache()
     out = _check_options(out, max_batch, progress)
     sweep, claims, plan = _load(sweep, claims)
     store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress, executor)
