@@ -2,9 +2,9 @@
 
 Runs are laid out on a batch axis that is ``vmap``-ed and sharded across all local devices
 (one XLA device per CPU core, or the GPUs). Between segments, finished runs are finalized and
-handed to ``report``; when the active runs fit a smaller batch they are repacked into it, so a
-few slow runs do not keep paying for the finished ones. Batch sizes are powers of two times
-the device count, which bounds the number of compiled programs.
+handed to ``report``; once nothing is pending and the active runs fit a quarter of the batch,
+they are repacked into that smaller batch, so a few slow runs do not keep paying for the
+finished ones. A group therefore compiles its programs for at most two batch shapes.
 """
 
 import time
@@ -32,12 +32,11 @@ class FinishedRun(NamedTuple):
     wall_time_s: float
 
 
-def bucket_size(n: int, devices: int, cap: int) -> int:
-    """Smallest ``devices * 2**k >= n``, at most ``cap`` rounded up to a multiple of devices."""
-    b = devices
-    while b < n:
-        b *= 2
-    return min(b, -(-cap // devices) * devices)
+def tail_size(full: int, devices: int) -> int:
+    """The one smaller batch a group repacks into once nothing is pending: a quarter of the
+    full batch, rounded up to a multiple of the devices (so each group compiles its programs
+    for at most two batch shapes)."""
+    return min(full, max(devices, -(-(full // 4) // devices) * devices))
 
 
 def run_group(
@@ -57,7 +56,7 @@ def run_group(
     The batch has at most ``max_batch`` slots. After each segment the finished runs are
     finalized and reported, and their slots are refilled with runs not yet started, so the
     batch stays full while work remains; once nothing is pending, the active runs are repacked
-    into the smallest bucket that holds them.
+    once into :func:`tail_size` slots when they fit.
 
     Args:
       trainer: the group's compiled-program factory (one shape, one model, one optimizer).
@@ -110,8 +109,8 @@ def run_group(
             inputs = runs.rows(_fill_padding(slots), split)
         elif not pending:
             active = np.flatnonzero(slots >= 0)
-            size = bucket_size(len(active), ndev, max_batch)
-            if size < len(slots):
+            size = tail_size(len(slots), ndev)
+            if len(active) <= size < len(slots):
                 keep = np.concatenate([active, np.full(size - len(active), active[0])])
                 slots = np.concatenate([slots[active], np.full(size - len(active), -1)])
                 state = _freeze_padding(take(state, keep), slots, split)
@@ -123,8 +122,8 @@ def run_group(
             logs[int(slots[i])].append(jax.tree.map(lambda x: x[i], seg_logs))
         done = [i for i in np.flatnonzero(slots >= 0) if status[i] != RUNNING]
         if done:
-            report(_finish(state, slots, done, status, steps, logs, started, runs, finalize,
-                           take, split, ndev, max_batch))
+            report(_finish(state, inputs, slots, done, status, steps, logs, started,
+                           finalize))
             slots[done] = -1
             finished_count += len(done)
         on_segment(finished_count, int(steps.max()))
@@ -231,15 +230,13 @@ def _host(tree):
     return jax.tree.map(np.asarray, jax.device_get(tree))
 
 
-def _finish(state, slots, done, status, steps, logs, started, runs: _RunTable, finalize,
-            take, sharding, ndev, max_batch) -> list[FinishedRun]:
-    size = bucket_size(len(done), ndev, max_batch)
-    idx = np.asarray(done + [done[0]] * (size - len(done)))
-    problem, hp = runs.rows(slots[idx], sharding)
-    finals = _host(finalize(take(state, idx), problem, hp))
+def _finish(state, inputs, slots, done, status, steps, logs, started,
+            finalize) -> list[FinishedRun]:
+    """Final measures of the batch (one program per batch shape), kept for the ``done`` slots."""
+    finals = _host(finalize(state, *inputs))
     now = time.perf_counter()
     out = []
-    for j, i in enumerate(done):
+    for i in done:
         run = int(slots[i])
         traj = {k: np.concatenate([part[k] for part in logs[run]]) for k in logs[run][0]}
         keep = np.concatenate([[True], np.diff(traj["step"]) != 0])
@@ -247,7 +244,7 @@ def _finish(state, slots, done, status, steps, logs, started, runs: _RunTable, f
             index=run,
             status=STATUS_NAMES[int(status[i])],
             steps=int(steps[i]),
-            final={k: v[j] for k, v in finals.items()},
+            final={k: v[i] for k, v in finals.items()},
             trajectory={k: v[keep] for k, v in traj.items()},
             wall_time_s=now - started.pop(run),
         ))
