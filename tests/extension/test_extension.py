@@ -138,7 +138,7 @@ print(run_item_in_process(item, root, name))
 def test_work_items_run_pickled_in_another_process(tmp_path):
     """As a Ray or SLURM worker would: the item travels as bytes, the worker imports the
     user's module, rebuilds the problems on its own devices and writes store parts; the head
-    consolidates. Rows equal the in-process run's."""
+    consolidates. Rows equal the in-process run's, and an item run twice stores each run once."""
     from overparam.sweep import Store, expand
     from overparam.sweep._build import ProblemCache
     from overparam.sweep._work import WorkOptions, plan
@@ -159,9 +159,13 @@ def test_work_items_run_pickled_in_another_process(tmp_path):
                               text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         assert proc.stdout.strip().splitlines()[-1] == str(len(item.runs))
+    # at-least-once delivery (a retried task): the same item again adds no row
+    proc = subprocess.run([sys.executable, "-c", WORKER, str(tmp_path / "item0.pkl")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
     remote, traj = store.consolidate()
     local = op.run(SWEEP, out=tmp_path / "local", progress=False).runs
-    assert len(remote) == 5 and len(traj) > 0
+    assert len(remote) == 5 and len(traj) > 0 and not traj.duplicated(["run_id", "step"]).any()
     assert set(remote["run_id"]) == set(local["run_id"])
     merged = remote.merge(local, on="run_id", suffixes=("", "_local"))
     np.testing.assert_allclose(merged["toy_weight_error"], merged["toy_weight_error_local"],

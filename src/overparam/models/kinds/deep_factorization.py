@@ -54,6 +54,9 @@ class DeepFactorizationConfig(KindConfig):
                              f"d1={d1}, d2={d2}, width={self.width}")
 
 
+ModelConfig = DeepFactorizationConfig  # its name before models were registered kinds
+
+
 def build(cfg: DeepFactorizationConfig, problem):
     from overparam.models import deep_factorization
 
