@@ -17,7 +17,15 @@ from overparam.sweep import RunConfig
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-import toy_kinds  # noqa: E402, F401  (registers the kinds)
+import toy_kinds  # noqa: E402
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _toy_kinds_registered():
+    """The toy kinds exist only while these tests run (other tests see the built-ins)."""
+    toy_kinds.register()
+    yield
+    toy_kinds.unregister()
 
 SWEEP = {
     "name": "toy",

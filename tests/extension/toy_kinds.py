@@ -1,6 +1,7 @@
 """A user's own kinds, defined outside the package: a regression problem that hands out
-minibatches, a linear model of data, a ridge objective, two measures and a least-squares
-baseline. Importing this module registers them (as a sweep's ``imports`` does)."""
+minibatches, a linear model of data, a ridge objective, three measures and a least-squares
+baseline. Importing this module as a sweep's ``imports`` registers them; the tests import it
+by name and register them only while they run (:func:`register`, :func:`unregister`)."""
 
 import time
 from typing import Literal, NamedTuple
@@ -113,8 +114,13 @@ def random_projection(ctx):
     return jnp.dot(w, jax.random.normal(ctx.key, w.shape, w.dtype))
 
 
+NAMES = {"PROBLEMS": ["toy_regression"], "MODELS": ["toy_linear"], "OBJECTIVES": ["toy_ridge"],
+         "SOLVERS": ["toy_least_squares"],
+         "MEASURES": ["toy_weight_error", "toy_full_objective", "toy_projection"]}
+
+
 def register() -> None:
-    if "toy_regression" in MEASURES or "toy_weight_error" in MEASURES:
+    if "toy_weight_error" in MEASURES:
         return
     register_problem(ProblemKind("toy_regression", RegressionConfig, build_regression))
     register_model(ModelKind("toy_linear", LinearConfig, build_linear))
@@ -127,4 +133,14 @@ def register() -> None:
                                  needs=frozenset({"key"})))
 
 
-register()
+def unregister() -> None:
+    import overparam.registry as reg
+
+    for registry_name, names in NAMES.items():
+        for name in names:
+            if name in getattr(reg, registry_name):
+                getattr(reg, registry_name).unregister(name)
+
+
+if __name__ != "toy_kinds":  # imported by a sweep's imports list (a path), not by the tests
+    register()
