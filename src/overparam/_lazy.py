@@ -7,6 +7,7 @@ import make_completion`` works as before.
 """
 
 import importlib
+import sys
 from collections.abc import Callable
 
 
@@ -30,6 +31,4 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable, Calla
 
 
 def globals_of(package: str) -> dict:
-    import sys
-
     return vars(sys.modules[package])

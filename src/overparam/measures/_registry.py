@@ -7,6 +7,7 @@ takes a :class:`MeasureContext`.
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from overparam.models import Model
@@ -66,14 +67,8 @@ MEASURES = SPECS.view(lambda spec: get_measure(spec.name))  # name -> Measure
 
 
 def _nan_like(ctx: MeasureContext):
-    dtype = jnp.result_type(*[jnp.asarray(p).dtype for p in _leaves(ctx.params)])
+    dtype = jnp.result_type(*[jnp.asarray(p).dtype for p in jax.tree.leaves(ctx.params)])
     return jnp.asarray(jnp.nan, dtype)
-
-
-def _leaves(tree):
-    import jax
-
-    return jax.tree.leaves(tree)
 
 
 def compute_measures(
@@ -85,8 +80,6 @@ def compute_measures(
     A measure that needs what the caller cannot give (factors of a baseline, an objective,
     a key) is a scalar NaN; see :class:`overparam.registry.MeasureSpec`.
     """
-    import jax
-
     ctx = MeasureContext(model, params, problem, objective, key, factors)
     out = {}
     for i, name in enumerate(names):

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from overparam import registry
 from overparam._runtime import dtype_context
+from overparam.configs import batched_values
 from overparam.errors import ConfigError, DataError
 from overparam.sweep._build import ProblemCache
 from overparam.sweep._config import RunConfig
@@ -70,8 +71,6 @@ def check_runs(runs: Sequence[RunConfig]) -> None:
 
 
 def _floats(cfg):
-    from overparam.configs import batched_values
-
     return [(k, v) for k, v in batched_values(cfg).items()
             if isinstance(v, float) and not isinstance(v, bool)]
 
