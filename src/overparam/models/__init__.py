@@ -4,6 +4,7 @@ from overparam._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "Model": "overparam.models._base",
+    "zero_laplacian": "overparam.models._base",
     "DEEP_FACTORIZATION_INITS": "overparam.models._deep_factorization",
     "deep_factorization": "overparam.models._deep_factorization",
     "end_to_end": "overparam.models._deep_factorization",

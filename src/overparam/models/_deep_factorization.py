@@ -6,7 +6,7 @@ import jax
 import jax.numpy as jnp
 
 from overparam._linalg import det, qr, svd
-from overparam.models._base import Model
+from overparam.models._base import Model, zero_laplacian
 from overparam.types import Array
 
 DEEP_FACTORIZATION_INITS = ("gaussian", "identity", "orthogonal", "balanced")
@@ -113,4 +113,7 @@ def deep_factorization(
 
     return Model(name="deep_factorization", init=init_fn, predict=end_to_end,
                  label=f"depth {depth} {d1}x{d2}", param_count=sum(r * c for r, c in shapes),
-                 activation_size=d1 * d2, info=MappingProxyType({"depth": depth}))
+                 activation_size=d1 * d2,
+                 info=MappingProxyType({"depth": depth} | ({"factor_rows": (d2, d1)}
+                                                           if depth == 2 else {})),
+                 output_laplacian=zero_laplacian(end_to_end))
