@@ -20,7 +20,7 @@ SCS_OPTIONS = {"eps_abs": 1e-10, "eps_rel": 1e-10, "max_iters": 500_000}
 JAX_EPS = 1e-11  # relative residual tolerance of the JAX solver in float64
 RTOL = 1e-6  # required relative agreement with the reference, solutions and objectives
 
-_solve = jax.jit(nuclear_norm_min, static_argnames=("max_iters", "eps"))
+_solve = jax.jit(nuclear_norm_min, static_argnames=("max_iters", "eps", "svt_rank"))
 
 
 def _problem(kind: str, seed: int, shape: tuple[int, int], rank: int, m: int, dtype=jnp.float64):
@@ -46,8 +46,8 @@ def _max_violation(problem: MatrixProblem, x, tol: float) -> float:
     return float(np.max(np.where(real, r, -np.inf)) / np.max(np.abs(y[real])))
 
 
-def _check_against_cvxpy(problem: MatrixProblem, tol: float) -> np.ndarray:
-    result = _solve(problem, tol=tol, eps=JAX_EPS)
+def _check_against_cvxpy(problem: MatrixProblem, tol: float, svt_rank=None) -> np.ndarray:
+    result = _solve(problem, tol=tol, eps=JAX_EPS, svt_rank=svt_rank)
     reference = nuclear_norm_min_cvxpy(problem, tol=tol, **SCS_OPTIONS)
     x = np.asarray(result.x)
     assert bool(result.converged), (result.iterations, result.primal_residual, result.dual_residual)
@@ -80,6 +80,40 @@ def test_agrees_with_cvxpy(case):
         if recovers is not None:
             truth_error = _rel(x, np.asarray(problem.truth))
             assert (truth_error <= 1e-6) == recovers, truth_error
+
+
+# (kind, seed, shape, rank, m, tol, svt_rank): rank-k SVTs between residual tests. k = 1 is
+# below the solutions' ranks, so the exact fallback runs too.
+PARTIAL_SVT_CASES = {
+    "completion-k4": ("completion", 0, (12, 10), 2, 80, 0.0, 4),
+    "completion-tol-k4": ("completion", 0, (12, 10), 2, 70, 1e-2, 4),
+    "completion-k1-fallback": ("completion", 0, (10, 10), 2, 45, 0.0, 1),
+    "sensing-k3": ("sensing", 0, (10, 10), 2, 60, 0.0, 3),
+}
+
+
+@pytest.mark.parametrize("case", list(PARTIAL_SVT_CASES))
+def test_partial_svt_agrees_with_cvxpy(case):
+    kind, seed, shape, rank, m, tol, k = PARTIAL_SVT_CASES[case]
+    with jax.enable_x64(True):
+        problem = _problem(kind, seed, shape, rank, m)
+        _check_against_cvxpy(problem, tol, svt_rank=k)
+
+
+def test_partial_svt_matches_full_svds_on_a_larger_completion():
+    # 48 x 48 rank 3 from 900 entries, the solver's own policy (k = 16) against full SVDs.
+    from overparam.solvers.kinds.nuclear_norm import svt_rank
+
+    with jax.enable_x64(True):
+        problem = _problem("completion", 3, (48, 48), 3, 900)
+        k = svt_rank(problem.shape)
+        assert k == 16
+        full = _solve(problem, tol=0.0, eps=1e-9)
+        fast = _solve(problem, tol=0.0, eps=1e-9, svt_rank=k)
+        assert bool(full.converged) and bool(fast.converged)
+        assert _rel(fast.x, np.asarray(full.x)) <= 1e-7
+        assert _rel(fast.x, np.asarray(problem.truth)) <= 1e-7
+        assert int(fast.iterations) <= 1.25 * int(full.iterations)
 
 
 def _rank_one_problem(seed: int, m: int, shape=(6, 5), rank: int = 1) -> MatrixProblem:
@@ -202,5 +236,8 @@ def test_rejects_bad_arguments():
         nuclear_norm_min(problem, max_iters=0)
     with pytest.raises(ValueError, match="tol"):
         nuclear_norm_min(problem, tol=-1.0)
+    for bad in (0, 4, 2.0):
+        with pytest.raises(ValueError, match="svt_rank"):
+            nuclear_norm_min(problem, svt_rank=bad)
     with pytest.raises(ValueError, match="tol"):
         nuclear_norm_min_cvxpy(problem, tol=-1.0)

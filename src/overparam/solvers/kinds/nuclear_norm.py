@@ -9,6 +9,16 @@ from overparam.configs import Batched, NonNegFloat, PosInt
 from overparam.solvers.kinds._base import SolverConfigBase
 
 ADMM_MAX_ITERS = 20_000
+PARTIAL_SVT_MIN_SIZE = 48  # unbatched solves of matrices at least this small side use
+PARTIAL_SVT_MAX_RANK = 32  # rank-k SVTs between residual tests, k = min(d_min // 3, this)
+
+
+def svt_rank(shape: tuple[int, int]) -> int | None:
+    """The ``svt_rank`` of an unbatched ADMM solve of a ``shape`` problem: rank-k SVTs
+    (warm-started subspace iteration, exact fallback) for matrices with both sides at least
+    48, where a full SVD per iteration dominates; None (full SVDs) below."""
+    d = min(shape)
+    return min(d // 3, PARTIAL_SVT_MAX_RANK) if d >= PARTIAL_SVT_MIN_SIZE else None
 
 
 class NuclearNormConfig(SolverConfigBase):
@@ -26,9 +36,10 @@ class NuclearNormConfig(SolverConfigBase):
 
 def solve(cfgs, problems, *, devices, max_batch):
     """Solve a group of one config's static fields. cvxpy solves one by one; the ADMM runs
-    each problem as its own call on a multi-core CPU (the calls run concurrently, one per
-    device: batching SVDs gains nothing there, and a batch would wait for its slowest
-    problem) and vmaps problems in batches elsewhere."""
+    each problem as its own unbatched call on the CPU (concurrently on several devices:
+    batching SVDs gains nothing there, a batch would wait for its slowest problem, and
+    unbatched solves of large matrices use rank-k SVTs, see :func:`svt_rank`) and vmaps
+    problems in batches elsewhere."""
     import jax
     import jax.numpy as jnp
 
@@ -46,9 +57,12 @@ def solve(cfgs, problems, *, devices, max_batch):
 
     devices = list(devices)
     large = problems[0].pad_size is not None and _nbytes(problems[0]) > 8 << 20
-    one_each = large or (jax.default_backend() == "cpu" and len(devices) > 1)
-    size = 1 if one_each else max_batch
+    one_each = large or jax.default_backend() == "cpu"
     max_iters = cfg.max_iters or ADMM_MAX_ITERS
+    if one_each:
+        yield from _one_each(cfgs, problems, cfg, devices, max_iters)
+        return
+    size = max_batch
     run = jax.jit(jax.vmap(lambda p, tol: nuclear_norm_min(p, tol=tol, eps=cfg.eps,
                                                            max_iters=max_iters)))
     order = list(range(len(problems)))
@@ -66,12 +80,49 @@ def solve(cfgs, problems, *, devices, max_batch):
             res = jax.device_get(out)
             wall = time.perf_counter() - t0
             for k, i in enumerate(idx):
-                converged = bool(res.converged[k])
-                yield i, SolverOutcome(res.x[k], "converged" if converged else "max_steps",
-                                       int(res.iterations[k]), wall,
-                                       {"solver_converged": converged,
-                                        "solver_primal_residual": float(res.primal_residual[k]),
-                                        "solver_dual_residual": float(res.dual_residual[k])})
+                yield i, _outcome(res, k, wall)
+
+
+def _outcome(res, k: int | None, wall: float):
+    """The outcome of solve ``k`` of a batched result, or of an unbatched one (``k`` None)."""
+    from overparam.solvers import SolverOutcome
+
+    pick = (lambda a: a) if k is None else (lambda a: a[k])  # noqa: E731
+    converged = bool(pick(res.converged))
+    return SolverOutcome(pick(res.x), "converged" if converged else "max_steps",
+                         int(pick(res.iterations)), wall,
+                         {"solver_converged": converged,
+                          "solver_primal_residual": float(pick(res.primal_residual)),
+                          "solver_dual_residual": float(pick(res.dual_residual))})
+
+
+def _one_each(cfgs, problems, cfg, devices, max_iters):
+    """Each problem as its own unbatched call (``admm_solve``), two calls in flight per
+    device, with rank-k SVTs for large matrices (:func:`svt_rank`)."""
+    import jax
+    import numpy as np
+
+    from overparam.solvers import nuclear_norm_min
+
+    rank = svt_rank(problems[0].shape)
+
+    @jax.jit
+    def admm_solve(problem, tol):
+        return nuclear_norm_min(problem, tol=tol, eps=cfg.eps, max_iters=max_iters,
+                                svt_rank=rank)
+
+    window = 2 * len(devices)
+    for w in range(0, len(problems), window):
+        t0 = time.perf_counter()
+        pending = []
+        for j, i in enumerate(range(w, min(w + window, len(problems)))):
+            device = devices[j % len(devices)]
+            problem = jax.device_put(problems[i], device)
+            tol = jax.device_put(np.asarray(cfgs[i].tol, cfg.dtype), device)
+            pending.append((i, admm_solve(problem, tol)))  # dispatched asynchronously
+        for i, out in pending:
+            res = jax.device_get(out)
+            yield i, _outcome(res, None, time.perf_counter() - t0)
 
 
 def _nbytes(problem) -> int:
