@@ -110,12 +110,18 @@ class _Bar:
 
 
 class LocalExecutor:
-    """Runs items in this process: training items one thread per device (each group split
-    across the devices, balanced by cost, so compiled programs overlap and one group's slow
-    runs share the machine), then baseline items on all devices.
+    """Runs items in this process, one thread per device: training items on a fixed plan,
+    baseline solves taken by whichever device is free.
 
-    Every device trains its items one after another in its own thread; within an item the
-    batch refills freed slots with pending runs and repacks when nothing is pending.
+    Training items are split across the devices and balanced by cost (so compiled programs
+    overlap and one group's slow runs share the machine); each device trains its parts one
+    after another, on the same device every time the sweep runs, so a second run finds every
+    trainer program in the compilation cache. A device with no training left takes the next
+    baseline solve from a shared queue, beside the other devices' training (split into
+    single solves when there are several devices: a solve is one call on one device, on a
+    multi-core CPU batching SVDs gains nothing, and a batch would wait for its slowest
+    problem). Within a training item the batch refills freed slots with pending runs and
+    repacks when nothing is pending.
     """
 
     def __init__(self, devices: Sequence | None = None, cache: ProblemCache | None = None):
@@ -133,15 +139,19 @@ class LocalExecutor:
             load[d] += part.cost
         return plan_
 
+    def solves(self, items: Sequence[WorkItem]) -> list[WorkItem]:
+        """The baseline parts, in order: single solves when there are several devices."""
+        n = len(self.devices)
+        return [p for it in items if it.method != "gd"
+                for p in (it.split(len(it.runs)) if n > 1 else [it])]
+
     def run(self, items: Sequence[WorkItem], store, progress) -> None:
-        gd = [it for it in items if it.method == "gd"]
-        solves = [it for it in items if it.method != "gd"]
         stop = threading.Event()
         watched = _Watched(progress, stop)
-        _on_devices(self.devices, self.schedule(gd), lambda device, item: run_item(
-            item, store, devices=[device], cache=self.cache, progress=watched), stop)
-        for item in solves:
-            run_item(item, store, devices=self.devices, cache=self.cache, progress=progress)
+        _on_devices(self.devices, self.schedule([it for it in items if it.method == "gd"]),
+                    self.solves(items), lambda device, item: run_item(
+                        item, store, devices=[device], cache=self.cache, progress=watched),
+                    stop)
 
 
 class _Watched:
@@ -160,10 +170,18 @@ class _Watched:
         return self._stop.is_set() or self._progress.stopped()
 
 
-def _on_devices(devices, plan_, run_one, stop: threading.Event) -> None:
-    """Run ``plan_[d]``'s items on ``devices[d]``, one thread per device; re-raise the first
-    error (or KeyboardInterrupt) in the caller after stopping the other workers."""
+def _on_devices(devices, plan_, shared: Sequence[WorkItem], run_one,
+                stop: threading.Event) -> None:
+    """Run ``plan_[d]``'s items on ``devices[d]``, one thread per device, then the ``shared``
+    items, each taken by the first device free; re-raise the first error (or
+    KeyboardInterrupt) in the caller after stopping the other workers."""
     errors: list[BaseException] = []
+    pending = list(reversed(shared))
+    lock = threading.Lock()
+
+    def take():
+        with lock:
+            return pending.pop() if pending and not stop.is_set() else None
 
     def worker(device, items):
         try:
@@ -171,14 +189,17 @@ def _on_devices(devices, plan_, run_one, stop: threading.Event) -> None:
                 if stop.is_set():
                     return
                 run_one(device, item)
+            while (item := take()) is not None:
+                run_one(device, item)
         except Stopped:
             pass
         except BaseException as e:  # noqa: BLE001 - handed to the main thread
             errors.append(e)
             stop.set()
 
+    busy = [(d, items) for d, items in zip(devices, plan_)]
     threads = [threading.Thread(target=worker, args=(d, items), daemon=True)
-               for d, items in zip(devices, plan_) if items]
+               for d, items in busy if items or shared]
     for t in threads:
         t.start()
     try:

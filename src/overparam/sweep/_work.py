@@ -242,7 +242,7 @@ def _solve(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
     written = 0
     with dtype_context(dtype), full_precision():
         problems = [cache.get(r.problem, dtype) for r in group]
-        progress.status("baselines", item.label)
+        progress.status(",".join(map(str, devices)), item.label)
         max_batch = item.options.max_batch or default_max_batch()
         for i, out in solver([r.solver for r in group], problems, devices=devices,
                              max_batch=max_batch):
