@@ -60,3 +60,9 @@ def qr(x: jax.Array) -> tuple[jax.Array, jax.Array]:
 def det(x: jax.Array) -> jax.Array:
     """Determinant of a square matrix."""
     return jnp.linalg.det(x)
+
+
+@sequential_batching
+def eigvalsh(x: jax.Array) -> jax.Array:
+    """Eigenvalues of a symmetric matrix, ascending."""
+    return jnp.linalg.eigvalsh(x)

@@ -138,7 +138,11 @@ class ModelKind(_BuiltKind):
 class ObjectiveKind(_BuiltKind):
     """An objective kind: ``build(cfg) -> fn``, ``fn(model, params, batch, hparams) ->
     (total, fit)``: the loss to differentiate and the data fit, with ``hparams`` the config's
-    batched fields (e.g. a regularizer weight) as arrays."""
+    batched fields (e.g. a regularizer weight) as arrays.
+
+    ``fn`` may carry ``fn.local_least_squares(model, params, problem, hparams) ->
+    LocalLeastSquares``, its local least-squares model, so that Hessian measures compute the
+    trace exactly (see :mod:`overparam.objectives._local`); the ``squared`` kind does."""
 
 
 @dataclass(frozen=True)
@@ -246,11 +250,43 @@ def register_executor(entry: ExecutorKind, *, replace: bool = False) -> Executor
     return EXECUTORS.register(entry.name, entry, replace=replace)
 
 
+def _hessian_measures() -> list[MeasureSpec]:
+    """The Hessian diagnostics (:mod:`overparam.measures._hessian`), of the objective's total
+    on the full problem, in all trainable parameters."""
+    h = "overparam.measures._hessian:"
+    fok, fo = frozenset({"factors", "objective", "key"}), frozenset({"factors", "objective"})
+    return [
+        MeasureSpec("hessian_trace", h + "hessian_trace",
+                    "trace of the loss Hessian: exact (Gauss-Newton + residual term) for "
+                    "objectives with a local least-squares model, else Hutchinson", needs=fok),
+        MeasureSpec("hessian_trace_exact", h + "hessian_trace_exact",
+                    "1 if hessian_trace and scaled_hessian_trace are exact, 0 if Hutchinson",
+                    needs=fo),
+        MeasureSpec("scaled_hessian_trace", h + "scaled_hessian_trace",
+                    "sum_j tr(H_jj) / factor_rows[j] (Ding et al. 2022's str; NaN without "
+                    "factor_rows)", needs=fok),
+        MeasureSpec("hessian_trace_hutchinson", h + "hessian_trace_hutchinson",
+                    "Hutchinson estimate of tr H, 64 Rademacher probes", needs=fok),
+        MeasureSpec("hessian_trace_hutchinson_se", h + "hessian_trace_hutchinson_se",
+                    "standard error of hessian_trace_hutchinson", needs=fok),
+        MeasureSpec("hessian_max_eigenvalue", h + "hessian_max_eigenvalue",
+                    "largest Hessian eigenvalue, 32 Lanczos steps", needs=fok),
+    ]
+
+
 def _register_builtins() -> None:
     """The kinds overparam ships; one line each."""
     from overparam.models.kinds import deep_factorization as deep
+    from overparam.models.kinds import hadamard, symmetric, two_factor
+    from overparam.objectives.kinds import robust_pca as rpca_fit
     from overparam.objectives.kinds import squared
+    from overparam.problems.kinds import bernoulli_completion as bern
+    from overparam.problems.kinds import bilinear_sensing as bil
     from overparam.problems.kinds import completion, entries, movielens, npz_file, sensing
+    from overparam.problems.kinds import gaussian_sensing as gauss
+    from overparam.problems.kinds import quadratic_network as quad
+    from overparam.problems.kinds import robust_pca as rpca
+    from overparam.problems.kinds import sparse_recovery as sparse
     from overparam.solvers.kinds import nuclear_norm, schatten, truth
 
     register_problem(ProblemKind("completion", completion.CompletionConfig, completion.build))
@@ -259,6 +295,9 @@ def _register_builtins() -> None:
     register_problem(ProblemKind("entries", entries.EntriesConfig, entries.build))
     register_problem(ProblemKind("movielens100k", movielens.MovieLensConfig, movielens.build))
     register_model(ModelKind("deep_factorization", deep.DeepFactorizationConfig, deep.build))
+    register_model(ModelKind("two_factor", two_factor.TwoFactorConfig, two_factor.build))
+    register_model(ModelKind("symmetric", symmetric.SymmetricConfig, symmetric.build))
+    register_model(ModelKind("hadamard", hadamard.HadamardConfig, hadamard.build))
     register_objective(ObjectiveKind("squared", squared.SquaredConfig, squared.build))
     register_solver(SolverKind("nuclear_norm", nuclear_norm.NuclearNormConfig,
                                nuclear_norm.solve))
@@ -310,8 +349,24 @@ def _register_builtins() -> None:
                     "mean |diagonal| of U^T grad l(W) V (Fig. 3, right)"),
         MeasureSpec("alignment_offdiag", m + "alignment_offdiag",
                     "mean |off-diagonal| of U^T grad l(W) V (Fig. 3, right)"),
+        *_hessian_measures(),
     ]:
         register_measure(spec)
+
+    # Ding, Drusvyatskiy, Fazel, Harchaoui 2022
+    register_problem(ProblemKind("gaussian_sensing", gauss.GaussianSensingConfig, gauss.build))
+    register_problem(ProblemKind("bilinear_sensing", bil.BilinearSensingConfig, bil.build))
+    register_problem(ProblemKind("bernoulli_completion", bern.BernoulliCompletionConfig,
+                                 bern.build))
+    register_problem(ProblemKind("robust_pca", rpca.RobustPCAConfig, rpca.build))
+    register_problem(ProblemKind("quadratic_network", quad.QuadraticNetworkConfig, quad.build))
+    register_problem(ProblemKind("sparse_recovery", sparse.SparseRecoveryConfig, sparse.build))
+    register_objective(ObjectiveKind("robust_pca", rpca_fit.RobustPCAObjectiveConfig,
+                                     rpca_fit.build))
+    register_measure(MeasureSpec("frob_error", "overparam.measures._exact_recovery:frob_error",
+                                 "||X - M||_F, absolute (Ding et al. 2022's error)"))
+    register_measure(MeasureSpec("success", "overparam.measures._exact_recovery:success",
+                                 "1 if ||X - M||_F < 1e-6 else 0 (Ding et al. 2022's rule)"))
 
 
 _register_builtins()

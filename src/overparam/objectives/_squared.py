@@ -2,6 +2,7 @@
 
 import jax.numpy as jnp
 
+from overparam.objectives._local import squared_local_least_squares
 from overparam.problems._matrix import MatrixProblem
 from overparam.types import Array
 
@@ -43,7 +44,13 @@ def squared_loss_gradient(problem: MatrixProblem, x: Array) -> Array:
 
 def squared_objective(model, params, batch: MatrixProblem, hparams) -> tuple[Array, Array]:
     """The objective of the ``squared`` kind: :func:`squared_loss` of the model's matrix on
-    ``batch`` (the problem, or a minibatch of its measurements); (total, fit) are equal."""
+    ``batch`` (the problem, or a minibatch of its measurements); (total, fit) are equal.
+
+    It is its own local least-squares model (``squared_objective.local_least_squares``, see
+    :mod:`overparam.objectives._local`), so Hessian measures compute its trace exactly."""
     del hparams
     fit = squared_loss(batch, model.predict(params))
     return fit, fit
+
+
+squared_objective.local_least_squares = squared_local_least_squares

@@ -28,6 +28,7 @@ from jax import lax
 
 from overparam.measures import compute_measures, get_measure
 from overparam.models import Model
+from overparam.objectives._local import bind_objective
 from overparam.optim import make_optimizer
 from overparam.train._state import CONVERGED, DIVERGED, MAX_STEPS, RUNNING, TrainState
 from overparam.types import Array, HParams, Params, Problem
@@ -120,7 +121,7 @@ def make_trainer(
         return fit, grads
 
     def bound_objective(hp):
-        return lambda params, batch: objective(model, params, batch, hp["objective"])
+        return bind_objective(objective, model, hp["objective"])
 
     def log_of(state: TrainState, problem, hp) -> dict[str, Array]:
         logs = compute_measures(log_measures, model, state.params, problem,
