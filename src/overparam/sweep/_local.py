@@ -197,9 +197,8 @@ def _on_devices(devices, plan_, shared: Sequence[WorkItem], run_one,
             errors.append(e)
             stop.set()
 
-    busy = [(d, items) for d, items in zip(devices, plan_)]
     threads = [threading.Thread(target=worker, args=(d, items), daemon=True)
-               for d, items in busy if items or shared]
+               for d, items in zip(devices, plan_) if items or shared]
     for t in threads:
         t.start()
     try:

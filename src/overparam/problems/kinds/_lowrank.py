@@ -18,13 +18,18 @@ class LowRankConfig(KindConfig):
 
     @model_validator(mode="after")
     def _check_sizes(self):
-        if self.rank > min(self.d1, self.d2):
-            raise ValueError(f"rank must be <= min(d1, d2) = {min(self.d1, self.d2)}, "
-                             f"got {self.rank}")
-        return self
+        return check_rank(self)
 
     def matrix_shape(self) -> tuple[int, int]:
         return self.d1, self.d2
+
+
+def check_rank(cfg):
+    """Refuse a ``rank`` above ``min(d1, d2)`` (a pydantic after-validator's body)."""
+    if cfg.rank > min(cfg.d1, cfg.d2):
+        raise ValueError(f"rank must be <= min(d1, d2) = {min(cfg.d1, cfg.d2)}, "
+                         f"got {cfg.rank}")
+    return cfg
 
 
 def truth_and_key(cfg: LowRankConfig, dtype):

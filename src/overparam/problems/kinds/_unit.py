@@ -14,7 +14,7 @@ problems with one seed share their truth across ``m`` and each ``m`` gets its ow
 from pydantic import Field, model_validator
 
 from overparam.configs import KindConfig, NonNegInt, PosInt
-from overparam.problems.kinds._lowrank import OBSERVATION_STREAM, TRUTH_STREAM
+from overparam.problems.kinds._lowrank import OBSERVATION_STREAM, TRUTH_STREAM, check_rank
 
 # the paper's grids are unknown; these defaults are small square problems at the paper's rank
 DEFAULT_SIZE, DEFAULT_RANK = 20, 2
@@ -31,10 +31,7 @@ class UnitLowRankConfig(KindConfig):
 
     @model_validator(mode="after")
     def _check_rank(self):
-        if self.rank > min(self.d1, self.d2):
-            raise ValueError(f"rank must be <= min(d1, d2) = {min(self.d1, self.d2)}, "
-                             f"got {self.rank}")
-        return self
+        return check_rank(self)
 
     def matrix_shape(self) -> tuple[int, int]:
         return self.d1, self.d2
