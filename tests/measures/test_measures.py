@@ -113,7 +113,11 @@ def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
         assert len(traces) == 1
         single = [fn(MeasureContext(model, jax.tree.map(lambda x: x[i], params), problem))
                   for i in range(3)]
-        np.testing.assert_allclose(out, np.stack(single), rtol=1e-5 if dtype == "float32"
+        # sv_rate_measured is a central difference with step eps^(1/3): its rounding error is
+        # ~eps^(2/3) = 2.4e-5 relative in float32, and a vmapped program rounds differently
+        # (1.3e-4 measured on an AMD EPYC); every other measure agrees to 1e-5
+        rtol32 = 1e-3 if name == "sv_rate_measured" else 1e-5
+        np.testing.assert_allclose(out, np.stack(single), rtol=rtol32 if dtype == "float32"
                                    else 1e-12)
         assert out.dtype == dt
         assert np.all(np.isfinite(out))
