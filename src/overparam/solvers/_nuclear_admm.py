@@ -18,6 +18,7 @@ from overparam.types import Array
 RELAXATION = 1.6  # over-relaxation parameter alpha, in (0, 2)
 CHECK_EVERY = 10  # iterations between convergence tests and penalty updates
 RHO_RATIO = 1.2  # residual balancing: rescale rho when sqrt(r_p / r_d) leaves [1/1.2, 1.2]
+RHO_DAMPING = 0.5  # each reversal of the direction of rho's rescaling halves its exponent
 EPS_FLOOR = 10.0  # eps is raised to at least EPS_FLOOR * sqrt(max(d1, d2)) * finfo(dtype).eps
 
 
@@ -32,12 +33,23 @@ class NuclearNormResult(NamedTuple):
 
 
 class _Constraints(NamedTuple):
-    """The real measurements as a matrix ``A`` (unit-norm rows), their box and the x-step."""
+    """The real measurements as a matrix ``A`` (unit-norm rows), their box and the x-step.
+
+    With ``equality=True`` the box block is empty (p = 0) and ``solve`` projects onto the
+    affine set ``{x : A x = y}``."""
 
     adjoint: Callable[[Array], Array]  # v (p,) -> A^T v (d1*d2,)
     solve: Callable[[Array, Array], tuple[Array, Array]]  # (v1, v2) -> (x, A x), see below
     lower: Array  # (p,)
     upper: Array  # (p,)
+    size: Array  # (), the data's size, for the default rho: ||A^T mid|| or ||x0||
+
+
+def _projection(x0: Array, solve: Callable[[Array], Array], dtype) -> _Constraints:
+    # Only the x = z1 block remains: x = Pi(v1) = x0 + (I - A^+ A) v1.
+    empty = jnp.zeros((0,), dtype)
+    return _Constraints(lambda v: jnp.zeros_like(x0), lambda v1, v2: (x0 + solve(v1), empty),
+                        empty, empty, jnp.linalg.norm(x0))
 
 
 def _dot(a: Array, b: Array) -> Array:
@@ -53,20 +65,41 @@ def _completion_constraints(mask: Array, y: Array, tol: Array) -> _Constraints:
         return x, w * x
 
     y = w * y.reshape(-1)
-    return _Constraints(lambda v: w * v, solve, y - w * tol, y + w * tol)
+    return _Constraints(lambda v: w * v, solve, y - w * tol, y + w * tol, jnp.linalg.norm(y))
 
 
-def _sensing_constraints(op: Operator, y: Array, tol: Array) -> _Constraints:
+def _completion_projection(mask: Array, y: Array) -> _Constraints:
+    # The observed entries are set to y, the others kept.
+    w = (mask > 0).reshape(-1).astype(y.dtype)
+    return _projection(w * y.reshape(-1), lambda v: (1.0 - w) * v, y.dtype)
+
+
+def _unit_rows(op: Operator, y: Array) -> tuple[Array, Array, Array]:
     # Any operator, through its materialized rows: op.as_matrix() is (M, d1*d2), padding rows
-    # included (M * d1 * d2 numbers; the x-step needs A explicitly, for its Cholesky factor).
-    # Scaling row i by 1/|a_i| (and y_i, tol alike) leaves the problem unchanged and bounds the
-    # condition number of I + A A^T by 1 + m. Padding rows become zero rows with a [0, 0] box.
+    # included. Scaling row i by 1/|a_i| (and y_i, tol alike) leaves the problem unchanged.
+    # Padding rows become zero rows. Returns the rows, the observations and the scales.
     matrix = op.as_matrix()
     norms = jnp.linalg.norm(matrix, axis=1)
     active = (op.weights.reshape(-1) > 0) & (norms > 0)
     scale = jnp.where(active, 1.0 / jnp.where(active, norms, 1.0), 0.0).astype(y.dtype)
-    a = scale[:, None] * matrix
-    y = scale * y.reshape(-1)
+    return scale[:, None] * matrix, scale * y.reshape(-1), scale
+
+
+def _sensing_projection(op: Operator, y: Array) -> _Constraints:
+    # A = U S V^T (thin SVD, once): x0 = A^+ y = V S^-1 U^T y and I - A^+ A = I - V V^T, over
+    # the singular values above max(M, d1*d2) * eps * s_max (zero and padding rows drop out).
+    a, y, _ = _unit_rows(op, y)
+    u, s, vt = svd(a)
+    keep = s > max(a.shape) * jnp.finfo(a.dtype).eps * jnp.max(s, initial=0.0)
+    vt = jnp.where(keep[:, None], vt, 0.0)
+    x0 = _dot(jnp.where(keep, _dot(y, u) / jnp.where(keep, s, 1.0), 0.0), vt)
+    return _projection(x0, lambda v: v - _dot(_dot(vt, v), vt), y.dtype)
+
+
+def _sensing_constraints(op: Operator, y: Array, tol: Array) -> _Constraints:
+    # M * d1 * d2 numbers (the x-step needs A explicitly, for its Cholesky factor). Unit rows
+    # bound the condition number of I + A A^T by 1 + m; padding rows get a [0, 0] box.
+    a, y, scale = _unit_rows(op, y)
     m, n = a.shape
     if m <= n:  # Woodbury: (I + A^T A)^{-1} = I - A^T H A with H = (I + A A^T)^{-1}, m x m
         eye = jnp.eye(m, dtype=a.dtype)
@@ -84,7 +117,8 @@ def _sensing_constraints(op: Operator, y: Array, tol: Array) -> _Constraints:
             x = _dot(h, v1 + _dot(v2, a))
             return x, _dot(a, x)
 
-    return _Constraints(lambda v: _dot(v, a), solve, y - scale * tol, y + scale * tol)
+    return _Constraints(lambda v: _dot(v, a), solve, y - scale * tol, y + scale * tol,
+                        jnp.linalg.norm(_dot(y, a)))
 
 
 class _State(NamedTuple):
@@ -98,6 +132,8 @@ class _State(NamedTuple):
     dual: Array  # (), relative dual residual
     basis: Array  # (d2, k), right singular vectors of the last exact SVT (k = svt_rank or 0)
     partial: Array  # (), bool: the last exact SVT kept fewer than k values, so try rank k
+    last: Array  # (), int32, sign of rho's last rescaling (+1 up, -1 down, 0 none yet)
+    reversals: Array  # (), int32, how often that sign has flipped
 
 
 def _svt_exact(g: Array, t: Array, k: int) -> tuple[Array, Array, Array]:
@@ -122,7 +158,7 @@ def _svt_partial(g: Array, t: Array, basis: Array) -> tuple[Array, Array, Array]
 
 def nuclear_norm_min(
     problem: MatrixProblem, *, tol=0.0, max_iters: int = 20000, eps: float = 1e-7, rho=None,
-    svt_rank: int | None = None,
+    svt_rank: int | None = None, equality: bool = False,
 ) -> NuclearNormResult:
     r"""Minimum nuclear-norm matrix consistent with the observations, by ADMM.
 
@@ -163,13 +199,32 @@ def nuclear_norm_min(
     :math:`\epsilon` = ``max(eps, 10 * sqrt(max(d1, d2)) * finfo(dtype).eps)``: rounding
     in the SVD keeps the residuals above about 1e-6 in float32, so there the floor (1.2e-5 for
     100 x 100) replaces ``eps``. At the same test :math:`\rho` is rescaled by
-    :math:`\sqrt{r_p / r_d}` (and :math:`u` by the inverse) unless that lies in [1/1.2, 1.2].
+    :math:`\sqrt{r_p / r_d}` (and :math:`u` by the inverse) unless that lies in [1/1.2, 1.2],
+    clipped to [1e-3, 1e3] and damped: after :math:`j` reversals of the direction of these
+    rescalings the factor is raised to the power :math:`2^{-j}`, so that :math:`\rho` settles
+    (undamped it can cycle for ever, and the run with it: seen on a 1 x 3 problem).
+
+    With ``equality=True`` (``tol`` = 0) the box block is dropped and the x-step is the
+    projection onto :math:`\{x : Ax = y\}`, :math:`x = x_0 + (I - A^+A)v` with
+    :math:`x_0 = A^+y`, from one thin SVD of :math:`A` (singular values below
+    ``max(M, d1 d2) * finfo(dtype).eps`` times the largest count as zero; for entry sampling:
+    the observed entries set to :math:`y`). The residuals are those above without their
+    :math:`z_2` parts. This is Douglas-Rachford splitting of :math:`\|X\|_*` and the affine
+    set: its rate does not depend on the conditioning of :math:`A`, whereas the default
+    penalized :math:`Ax = z_2` block converges the slower the worse :math:`A` is conditioned
+    (no convergence in 50,000 iterations for unit-row condition numbers above about 1e3,
+    e.g. two nearly parallel measurements of a 1 x 3 matrix). On the equality-constrained
+    problems tried (Gaussian, rank-one sensing and completion, 8 x 8 to 20 x 20) it also took
+    about half the iterations.
 
     .. note:: ADMM converges slowly (sublinearly) on degenerate problems, e.g. a solution with
        singular values just above zero; there the error in ``x`` can exceed the residuals by
        orders of magnitude. The minimizer can also be non-unique (seen for sparse masks, e.g.
-       30 of 100 entries): then any minimizer may be returned. In float32 the stopping floor
-       leaves errors of about 1e-4 to 1e-3 relative to the float64 solution at 100 x 100.
+       30 of 100 entries): then any minimizer may be returned. On 174 flat relaxations of
+       8 x 8 to 20 x 20 rank-2 problems (float64, tol 0) the Frobenius error of recovered
+       solutions was at most about 30 * ``eps`` (penalized) and 20 * ``eps`` (equality).
+       In float32 the stopping floor leaves errors of about 1e-4 to 1e-3 relative to the
+       float64 solution at 100 x 100.
 
     References: S. Boyd et al., "Distributed Optimization and Statistical Learning via the
     Alternating Direction Method of Multipliers", 2011, Sec. 3.3-3.4 (stopping, relaxation,
@@ -187,7 +242,12 @@ def nuclear_norm_min(
         ``max_iters`` rounded up to a multiple of 10.
       eps: relative tolerance on both residuals (see above), >= 0.
       rho: initial penalty, adapted afterwards; default ``sqrt(min(d1, d2)) / ||A^T y||_2``
-        (1 if that norm is 0). The result hardly depends on it.
+        (``/ ||A^+ y||_2`` with ``equality``; 1 if that norm is 0). The result hardly depends
+        on it.
+      equality: enforce ``A(X) = y`` exactly by projection (see above); needs ``tol`` = 0
+        as a Python number. Costs a thin SVD of the ``M x d1 d2`` matrix ``A`` once (entry
+        sampling: nothing). Inconsistent measurements (``y`` outside the range of ``A``) are
+        met in the least-squares sense.
       svt_rank: None (every SVT by a full SVD) or k < min(d1, d2): the SVTs between two
         residual tests use a rank-k SVD from one subspace iteration warm-started at the last
         iterate's singular vectors (``O(d^2 k)`` instead of a full ``O(d^3)`` SVD), falling
@@ -203,7 +263,8 @@ def nuclear_norm_min(
       A :class:`NuclearNormResult`; ``x`` has shape (d1, d2) and the problem's dtype.
 
     Raises:
-      ValueError: ``max_iters`` < 1, ``eps`` < 0 or a concrete ``tol`` < 0.
+      ValueError: ``max_iters`` < 1, ``eps`` < 0, a concrete ``tol`` < 0, or ``equality``
+        with ``tol`` other than the number 0.
     """
     if not isinstance(max_iters, int) or max_iters < 1:
         raise ValueError(f"max_iters must be a positive integer, got {max_iters!r}")
@@ -211,12 +272,16 @@ def nuclear_norm_min(
         raise ValueError(f"eps must be non-negative, got {eps!r}")
     if isinstance(tol, int | float) and tol < 0:
         raise ValueError(f"tol must be non-negative, got {tol!r}")
+    if equality and not (isinstance(tol, int | float) and tol == 0):
+        raise ValueError(f"equality=True needs tol = 0 (a Python number), got {tol!r}")
     op, y = problem.operator, problem.observations
     dtype = y.dtype
     d1, d2 = op.shape
     tol = jnp.asarray(tol, dtype)
     mask = op.entry_mask()
-    if mask is not None:  # entry sampling: the x-step is elementwise
+    if equality:  # the x-step projects onto {A x = y}
+        con = _completion_projection(mask, y) if mask is not None else _sensing_projection(op, y)
+    elif mask is not None:  # entry sampling: the x-step is elementwise
         con = _completion_constraints(mask, y, tol)
     else:
         con = _sensing_constraints(op, y, tol)
@@ -224,7 +289,7 @@ def nuclear_norm_min(
     tiny = jnp.finfo(dtype).tiny
     mid = 0.5 * (con.lower + con.upper)
     if rho is None:
-        scale = jnp.linalg.norm(con.adjoint(mid))
+        scale = con.size
         rho = jnp.where(scale > 0, jnp.sqrt(min(d1, d2)) / jnp.where(scale > 0, scale, 1.0), 1.0)
 
     if svt_rank is not None and not (isinstance(svt_rank, int) and 1 <= svt_rank < min(d1, d2)):
@@ -274,10 +339,17 @@ def nuclear_norm_min(
             jnp.maximum(norm(state.u1), norm(at_u2)), tiny
         )
         # Residual balancing: rho *= sqrt(r_p / r_d), and the scaled duals u = y / rho alike.
+        # Damped: the factor's exponent halves at every reversal of its direction, else rho
+        # can cycle for ever (seen on a 1 x 3 problem: 20,000 iterations, error 9e-2).
         ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
         ratio = jnp.where((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO), ratio, 1.0)
         ratio = jnp.clip(ratio, 1e-3, 1e3)
+        sign = jnp.sign(ratio - 1.0).astype(jnp.int32)
+        reversals = state.reversals + (sign * state.last < 0)
+        ratio = ratio ** (RHO_DAMPING ** reversals.astype(dtype))
         return state._replace(
+            last=jnp.where(sign != 0, sign, state.last),
+            reversals=reversals,
             u1=state.u1 / ratio,
             u2=state.u2 / ratio,
             rho=state.rho * ratio,
@@ -301,6 +373,8 @@ def nuclear_norm_min(
         dual=jnp.asarray(jnp.inf, dtype),
         basis=jnp.eye(d2, k, dtype=dtype),
         partial=jnp.asarray(False),
+        last=jnp.zeros((), jnp.int32),
+        reversals=jnp.zeros((), jnp.int32),
     )
     final = lax.while_loop(not_done, block, init)
     return NuclearNormResult(
