@@ -287,7 +287,7 @@ def _register_builtins() -> None:
     from overparam.problems.kinds import quadratic_network as quad
     from overparam.problems.kinds import robust_pca as rpca
     from overparam.problems.kinds import sparse_recovery as sparse
-    from overparam.solvers.kinds import nuclear_norm, schatten, truth
+    from overparam.solvers.kinds import flat, nuclear_norm, schatten, truth
 
     register_problem(ProblemKind("completion", completion.CompletionConfig, completion.build))
     register_problem(ProblemKind("sensing", sensing.SensingConfig, sensing.build))
@@ -303,6 +303,7 @@ def _register_builtins() -> None:
                                nuclear_norm.solve))
     register_solver(SolverKind("truth", truth.TruthConfig, truth.solve))
     register_solver(SolverKind("schatten", schatten.SchattenConfig, schatten.solve))
+    register_solver(SolverKind("flat", flat.FlatConfig, flat.solve))
 
     register_optimizer(OptimizerKind("gd", "optax:sgd", "plain gradient descent"))
     register_optimizer(OptimizerKind("group_rmsprop",
@@ -367,6 +368,16 @@ def _register_builtins() -> None:
                                  "||X - M||_F, absolute (Ding et al. 2022's error)"))
     register_measure(MeasureSpec("success", "overparam.measures._exact_recovery:success",
                                  "1 if ||X - M||_F < 1e-6 else 0 (Ding et al. 2022's rule)"))
+    register_measure(MeasureSpec("support_size", "overparam.measures._exact_recovery:"
+                                 "support_size", "number of entries with |X_ij| > 1e-6"))
+    g = "overparam.measures._regularity:"
+    register_measure(MeasureSpec("norm_gap", g + "norm_gap",
+                                 "(|L|^2/2 + |R|^2/2 - |LR^T|_*) / |LR^T|_*: 0 at norm-minimal "
+                                 "factors (two-factor and symmetric models)",
+                                 needs=frozenset({"factors"})))
+    register_measure(MeasureSpec("balance_gap", g + "balance_gap",
+                                 "|L^T L - R^T R|_* / (|L|^2 + |R|^2): 0 when balanced "
+                                 "(two-factor models)", needs=frozenset({"factors"})))
 
 
 _register_builtins()

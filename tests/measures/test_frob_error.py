@@ -59,3 +59,16 @@ def test_registered_measures_on_a_model(problem):
     assert float(out["success"]) == 0.0
     assert out["success"].dtype == jnp.float64
     assert not get_measure("success").vector and not get_measure("frob_error").needs
+
+
+def test_support_size_counts_entries_above_the_threshold():
+    import jax.numpy as jnp
+
+    from overparam.measures import compute_measures
+    from overparam.problems import MatrixProblem
+    from overparam.sweep._work import MATRIX
+
+    x = jnp.asarray([[0.5], [1e-7], [-2e-6], [0.0], [-1e-6]])
+    problem = MatrixProblem(None, None, None)
+    out = compute_measures(["support_size"], MATRIX, (x,), problem, factors=False)
+    assert float(out["support_size"]) == 2.0

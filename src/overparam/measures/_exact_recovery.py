@@ -14,6 +14,7 @@ from overparam.problems import MatrixProblem
 from overparam.types import Array
 
 SUCCESS_THRESHOLD = 1e-6  # Ding et al.'s rule: exact recovery iff ||X - M||_F < 1e-6
+SUPPORT_THRESHOLD = 1e-6  # an entry counts as nonzero when |X_ij| > this (Sec. 9's count)
 
 
 def frobenius_error(problem: MatrixProblem, x: Array) -> Array:
@@ -39,3 +40,10 @@ def frob_error(ctx) -> Array:
 def success(ctx) -> Array:
     """The ``success`` measure: :func:`exact_recovery` of the run's prediction."""
     return exact_recovery(ctx.problem, ctx.prediction())
+
+
+def support_size(ctx) -> Array:
+    """The ``support_size`` measure: how many entries of the run's matrix exceed
+    :data:`SUPPORT_THRESHOLD` in absolute value (the nonzeros of a sparse-recovery vector)."""
+    x = ctx.prediction()
+    return jnp.sum(jnp.abs(x) > SUPPORT_THRESHOLD).astype(x.dtype)

@@ -32,6 +32,8 @@ def _known(names: list[str], reg: registry.Registry) -> list[str]:
     return names
 
 
+ALWAYS_MEASURED = ("frob_error", "success")  # final columns of every row (Ding et al.)
+
 class OptimizerConfig(Strict):
     """An optax optimizer by name (see :data:`overparam.registry.OPTIMIZERS`); the step size
     is batched, ``options`` are static keyword options."""
@@ -199,7 +201,8 @@ class SweepConfig(Strict):
                                      "(each applied to the baseline kinds that have the field)")
     measures: list[str] = Field(default_factory=lambda: [
         "train_loss", "recon_error", "unobserved_error", "nuclear_norm", "effective_rank",
-        "schatten_quasi_norm", "singular_values"])
+        "schatten_quasi_norm", "singular_values", *ALWAYS_MEASURED],
+        description="final measures of every run; frob_error and success are always added")
     log_measures: list[str] = Field(default_factory=lambda: [
         "train_loss", "recon_error", "nuclear_norm", "effective_rank", "singular_values"])
     top_singular_values: NonNegInt = 10
@@ -222,3 +225,8 @@ class SweepConfig(Strict):
     @classmethod
     def _measures(cls, names: list[str]) -> list[str]:
         return _known(names, registry.MEASURES)
+
+    @field_validator("measures")
+    @classmethod
+    def _always_measured(cls, names: list[str]) -> list[str]:
+        return [*names, *(n for n in ALWAYS_MEASURED if n not in names)]

@@ -22,6 +22,7 @@ from overparam._imports import import_kinds
 from overparam._runtime import dtype_context, full_precision
 from overparam.measures import compute_measures
 from overparam.models import Model
+from overparam.objectives._local import bind_objective
 from overparam.sweep._batch import FinishedRun, run_group
 from overparam.sweep._build import (
     ProblemCache,
@@ -229,9 +230,19 @@ def _train(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
 MATRIX = Model(name="matrix", init=None, predict=lambda params: params[0])
 
 
-def _measure(names: Sequence[str], x, problem) -> dict:
-    """Final measures of a baseline's matrix ``x``; those needing factors are NaN."""
-    finals = compute_measures(names, MATRIX, (x,), problem, factors=False)
+def _measure(names: Sequence[str], out, problem, seed: int) -> dict:
+    """Final measures of a baseline's outcome: of its matrix ``out.x``, except those that need
+    factors, which are those of ``out.factors`` (a :class:`~overparam.solvers.FactorSolution`;
+    the Hessian diagnostics under the loss of its objective kind) where the solver gives them,
+    else NaN."""
+    finals = compute_measures(names, MATRIX, (out.x,), problem, factors=False)
+    f = out.factors
+    need = [n for n in names if "factors" in registry.MEASURES[n].needs]
+    if f is not None and need:
+        kind = registry.OBJECTIVES.get(f.objective)
+        objective = bind_objective(registry.resolve(kind.build)(kind.config()), f.model, {})
+        finals.update(compute_measures(need, f.model, f.params, problem, objective=objective,
+                                       key=jax.random.PRNGKey(seed)))
     return {k: np.asarray(v) for k, v in finals.items()}
 
 
@@ -248,7 +259,8 @@ def _solve(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
                              max_batch=max_batch):
             run = group[i]
             row = run_row(run, item.experiment, out.status, out.iterations,
-                          _measure(item.options.measures, out.x, problems[i]), out.wall_time_s,
+                          _measure(item.options.measures, out, problems[i], run.seed),
+                          out.wall_time_s,
                           out.extra)
             store.write_part([row], [])
             written += 1

@@ -51,7 +51,7 @@ def solve(cfgs, problems, *, devices, max_batch):
             t0 = time.perf_counter()
             x = jnp.asarray(nuclear_norm_min_cvxpy(problem, tol=c.tol), c.dtype)
             yield i, SolverOutcome(x, "converged", 0, time.perf_counter() - t0,
-                                   {"solver_converged": True})
+                                   {"solver_converged": True}, balanced_factors(x))
         return
     from overparam.problems import stack_problems
 
@@ -89,11 +89,29 @@ def _outcome(res, k: int | None, wall: float):
 
     pick = (lambda a: a) if k is None else (lambda a: a[k])  # noqa: E731
     converged = bool(pick(res.converged))
-    return SolverOutcome(pick(res.x), "converged" if converged else "max_steps",
+    x = pick(res.x)
+    return SolverOutcome(x, "converged" if converged else "max_steps",
                          int(pick(res.iterations)), wall,
                          {"solver_converged": converged,
                           "solver_primal_residual": float(pick(res.primal_residual)),
-                          "solver_dual_residual": float(pick(res.dual_residual))})
+                          "solver_dual_residual": float(pick(res.dual_residual))},
+                         balanced_factors(x))
+
+
+def balanced_factors(x):
+    """The balanced factors ``(U sqrt(S), V sqrt(S))`` of ``x = U S V^T`` under the
+    ``two_factor`` model: the norm-minimal factorization, whose Hessian measures a
+    nuclear-norm row reports."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from overparam.models import two_factor
+    from overparam.solvers import FactorSolution
+    from overparam.solvers._flat import two_factors
+
+    d1, d2 = x.shape
+    params = two_factors(np.asarray(x, np.float64), np.eye(d1), np.eye(d2))
+    return FactorSolution(two_factor(d1, d2), tuple(jnp.asarray(p, x.dtype) for p in params))
 
 
 def _one_each(cfgs, problems, cfg, devices, max_iters):
