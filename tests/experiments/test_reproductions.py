@@ -20,8 +20,12 @@ def test_quick_profile_claims_hold(name, tmp_path):
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == len(result.runs) > 0
     expected = {"converged"} if EXPERIMENTS[name].converges else {"converged", "max_steps"}
-    assert set(runs["status"]) <= expected, runs[["run_id", "status"]]
-    assert len(pd.read_parquet(d / "trajectories.parquet"))
+    solver = runs["method"] != "gd"
+    assert set(runs.loc[~solver, "status"]) <= expected, runs[["run_id", "status"]]
+    # a flat solve with singular weights (e.g. completion with an empty row) is data
+    assert set(runs.loc[solver, "status"]) <= expected | {"singular_weights"}, runs["status"]
+    if (~solver).any():  # solver-only experiments have no trajectories
+        assert len(pd.read_parquet(d / "trajectories.parquet"))
     assert result.figures and all(p.is_file() for p in result.figures)
     claims = json.loads((d / "claims.json").read_text())["claims"]
     assert len(claims) >= 3

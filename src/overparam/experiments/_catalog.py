@@ -34,6 +34,12 @@ CATALOG: dict[str, Entry] = {
     "arora2019-norms": Entry(
         "GD solutions vs nuclear-norm and Schatten-p (p = 2/3, 1/2) minimizers (Sec. 2)", _QP,
         "overparam.experiments.arora2019_norms:EXPERIMENT"),
+    "ding2022-robust-pca": Entry(
+        "flat solutions recover or fail: robust PCA vs l, covariance/phase retrieval vs m "
+        "(Secs. 6-7)", _QP, "overparam.experiments.ding2022_recovery:ROBUST_PCA"),
+    "ding2022-depth": Entry(
+        "flat depth-k Hadamard sparse recovery: k = 2 recovers, k >= 3 dense and wrong "
+        "(Sec. 9)", _QP, "overparam.experiments.ding2022_recovery:DEPTH"),
     "razin2020-2x2": Entry(
         "2x2 completion with det -1 solutions: norms grow without bound as loss -> 0", _QP,
         "overparam.experiments.razin2020:EXPERIMENT"),
