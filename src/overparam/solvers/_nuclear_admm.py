@@ -200,9 +200,11 @@ def nuclear_norm_min(
     in the SVD keeps the residuals above about 1e-6 in float32, so there the floor (1.2e-5 for
     100 x 100) replaces ``eps``. At the same test :math:`\rho` is rescaled by
     :math:`\sqrt{r_p / r_d}` (and :math:`u` by the inverse) unless that lies in [1/1.2, 1.2],
-    clipped to [1e-3, 1e3] and damped: after :math:`j` reversals of the direction of these
-    rescalings the factor is raised to the power :math:`2^{-j}`, so that :math:`\rho` settles
-    (undamped it can cycle for ever, and the run with it: seen on a 1 x 3 problem).
+    clipped to [1e-3, 1e3]; with ``equality=True`` also damped: after :math:`j` reversals of
+    the direction of these rescalings the factor is raised to the power :math:`2^{-j}`, so
+    that :math:`\rho` settles (undamped it can cycle for ever, and the run with it: seen on a
+    1 x 3 problem, which the penalized path, undamped, still does not solve: use
+    ``equality=True`` for equality constraints).
 
     With ``equality=True`` (``tol`` = 0) the box block is dropped and the x-step is the
     projection onto :math:`\{x : Ax = y\}`, :math:`x = x_0 + (I - A^+A)v` with
@@ -339,14 +341,17 @@ def nuclear_norm_min(
             jnp.maximum(norm(state.u1), norm(at_u2)), tiny
         )
         # Residual balancing: rho *= sqrt(r_p / r_d), and the scaled duals u = y / rho alike.
-        # Damped: the factor's exponent halves at every reversal of its direction, else rho
-        # can cycle for ever (seen on a 1 x 3 problem: 20,000 iterations, error 9e-2).
+        # With equality, damped: the factor's exponent halves at every reversal of its
+        # direction, else rho can cycle for ever (seen on a 1 x 3 problem: 20,000 iterations,
+        # error 9e-2). The penalized path stays undamped: damped, a 100 x 100 completion of
+        # the arora2019-init quick profile (tol 1e-3) no longer converged in 20,000.
         ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
         ratio = jnp.where((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO), ratio, 1.0)
         ratio = jnp.clip(ratio, 1e-3, 1e3)
         sign = jnp.sign(ratio - 1.0).astype(jnp.int32)
         reversals = state.reversals + (sign * state.last < 0)
-        ratio = ratio ** (RHO_DAMPING ** reversals.astype(dtype))
+        if equality:
+            ratio = ratio ** (RHO_DAMPING ** reversals.astype(dtype))
         return state._replace(
             last=jnp.where(sign != 0, sign, state.last),
             reversals=reversals,
