@@ -12,7 +12,7 @@ from overparam.measures._exact_recovery import (
     frobenius_error,
 )
 from overparam.models import deep_factorization
-from overparam.problems import entries_problem, low_rank_truth, make_completion
+from overparam.problems import MatrixProblem, entries_problem, low_rank_truth, make_completion
 
 
 @pytest.fixture
@@ -72,3 +72,18 @@ def test_support_size_counts_entries_above_the_threshold():
     problem = MatrixProblem(None, None, None)
     out = compute_measures(["support_size"], MATRIX, (x,), problem, factors=False)
     assert float(out["support_size"]) == 2.0
+
+
+def test_nan_for_a_model_of_data_on_every_row():
+    """frob_error and success are on every sweep's rows, so a model that takes inputs (a
+    user's regression, a network) gets NaN rather than a call of its predict without data."""
+    from overparam.models import Model
+
+    def predict(params, inputs):
+        return inputs @ params["w"]
+
+    model = Model("data", lambda *a: None, predict, label="data", param_count=2,
+                  activation_size=3, takes_inputs=True)
+    problem = MatrixProblem(None, None, None)._replace(truth=jnp.ones(2))
+    out = compute_measures(["frob_error", "success"], model, {"w": jnp.ones(2)}, problem)
+    assert np.isnan(float(out["frob_error"])) and np.isnan(float(out["success"]))

@@ -8,6 +8,7 @@ produced it. The threshold is absolute, so it presumes the paper's unit-norm tru
 at the edge of float32 resolution: use float64 runs (and tight solver tolerances).
 """
 
+import jax
 import jax.numpy as jnp
 
 from overparam.problems import MatrixProblem
@@ -32,14 +33,32 @@ def exact_recovery(problem: MatrixProblem, x: Array) -> Array:
     return (frobenius_error(problem, x) < SUCCESS_THRESHOLD).astype(x.dtype)
 
 
+def _end_to_end(ctx) -> Array | None:
+    """The run's end-to-end matrix, or None where there is none to compare with a truth: a
+    model of data (``takes_inputs``, such as a user's regression) or a problem without a
+    ``truth``. ``frob_error`` and ``success`` are on every row, so they must not fail there."""
+    if ctx.model.takes_inputs or getattr(ctx.problem, "truth", None) is None:
+        return None
+    return ctx.prediction()
+
+
+def _nan(ctx) -> Array:
+    leaves = jax.tree.leaves(ctx.params)
+    return jnp.asarray(jnp.nan, jnp.result_type(*[jnp.asarray(p).dtype for p in leaves]))
+
+
 def frob_error(ctx) -> Array:
-    """The ``frob_error`` measure: :func:`frobenius_error` of the run's prediction."""
-    return frobenius_error(ctx.problem, ctx.prediction())
+    """The ``frob_error`` measure: :func:`frobenius_error` of the run's prediction; NaN for a
+    model of data or a problem without a truth."""
+    x = _end_to_end(ctx)
+    return _nan(ctx) if x is None else frobenius_error(ctx.problem, x)
 
 
 def success(ctx) -> Array:
-    """The ``success`` measure: :func:`exact_recovery` of the run's prediction."""
-    return exact_recovery(ctx.problem, ctx.prediction())
+    """The ``success`` measure: :func:`exact_recovery` of the run's prediction; NaN for a
+    model of data or a problem without a truth."""
+    x = _end_to_end(ctx)
+    return _nan(ctx) if x is None else exact_recovery(ctx.problem, x)
 
 
 def support_size(ctx) -> Array:
