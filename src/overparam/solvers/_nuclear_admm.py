@@ -22,6 +22,25 @@ RHO_DAMPING = 0.5  # each reversal of the direction of rho's rescaling halves it
 EPS_FLOOR = 10.0  # eps is raised to at least EPS_FLOOR * sqrt(max(d1, d2)) * finfo(dtype).eps
 
 
+def rho_factor(primal: Array, dual: Array, tiny, allowed=True) -> Array:
+    """Residual balancing, shared by this package's ADMMs: the factor rho is multiplied by
+    (and the scaled duals divided by), ``sqrt(r_p / r_d)`` when that leaves
+    ``[1/RHO_RATIO, RHO_RATIO]`` and ``allowed``, clipped to ``[1e-3, 1e3]``; else 1. How a
+    solver keeps rho from cycling (a cap on updates, or damping) is its own."""
+    ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
+    move = ((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO)) & allowed
+    return jnp.where(move, jnp.clip(ratio, 1e-3, 1e3), 1.0)
+
+
+def relative_residuals(x: Array, z: Array, dz: Array, u: Array, tiny) -> tuple[Array, Array]:
+    """The relative residuals of a two-block ADMM with constraint ``x = z`` and scaled dual
+    ``u``: ``||x - z|| / max(||x||, ||z||)`` and ``||dz|| / ||u||`` (``dz`` the last change of
+    ``z``), each denominator at least ``tiny``."""
+    norm = jnp.linalg.norm
+    primal = norm(x - z) / jnp.maximum(jnp.maximum(norm(x), norm(z)), tiny)
+    return primal, norm(dz) / jnp.maximum(norm(u), tiny)
+
+
 class NuclearNormResult(NamedTuple):
     """Output of :func:`nuclear_norm_min`."""
 
@@ -345,9 +364,7 @@ def nuclear_norm_min(
         # direction, else rho can cycle for ever (seen on a 1 x 3 problem: 20,000 iterations,
         # error 9e-2). The penalized path stays undamped: damped, a 100 x 100 completion of
         # the arora2019-init quick profile (tol 1e-3) no longer converged in 20,000.
-        ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
-        ratio = jnp.where((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO), ratio, 1.0)
-        ratio = jnp.clip(ratio, 1e-3, 1e3)
+        ratio = rho_factor(primal, dual, tiny)
         sign = jnp.sign(ratio - 1.0).astype(jnp.int32)
         reversals = state.reversals + (sign * state.last < 0)
         if equality:

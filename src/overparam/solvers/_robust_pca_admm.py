@@ -11,7 +11,14 @@ from jax import lax
 
 from overparam._linalg import svd
 from overparam.objectives.kinds.robust_pca import project_l1_ball
-from overparam.solvers._nuclear_admm import CHECK_EVERY, EPS_FLOOR, RELAXATION, RHO_RATIO, _dot
+from overparam.solvers._nuclear_admm import (
+    CHECK_EVERY,
+    EPS_FLOOR,
+    RELAXATION,
+    _dot,
+    relative_residuals,
+    rho_factor,
+)
 from overparam.types import Array
 
 # Residual balancing can cycle (seen for the l1 problems of overparam.solvers._weighted_lq):
@@ -151,16 +158,10 @@ def robust_pca_nuclear_min(
     def block(state: _State) -> _State:
         state = lax.fori_loop(0, CHECK_EVERY - 1, lambda _, s: step(s)[0], state)
         state, dz = step(state)
-        primal = jnp.linalg.norm(state.x - state.z) / jnp.maximum(
-            jnp.maximum(jnp.linalg.norm(state.x), jnp.linalg.norm(state.z)), tiny
-        )
-        dual = jnp.linalg.norm(dz) / jnp.maximum(jnp.linalg.norm(state.u), tiny)
-        # Residual balancing: rho *= sqrt(r_p / r_d), and the scaled dual u (= dual / rho)
-        # by the inverse.
-        ratio = jnp.sqrt(primal / jnp.maximum(dual, tiny))
-        move = ((ratio > RHO_RATIO) | (ratio < 1.0 / RHO_RATIO)) & (
-            state.updates < MAX_RHO_UPDATES)
-        ratio = jnp.where(move, jnp.clip(ratio, 1e-3, 1e3), 1.0)
+        primal, dual = relative_residuals(state.x, state.z, dz, state.u, tiny)
+        # Residual balancing, at most MAX_RHO_UPDATES times
+        ratio = rho_factor(primal, dual, tiny, state.updates < MAX_RHO_UPDATES)
+        move = ratio != 1.0
         return state._replace(u=state.u / ratio, rho=state.rho * ratio,
                               k=state.k + CHECK_EVERY, primal=primal, dual=dual,
                               updates=state.updates + move)

@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from overparam.configs import PosInt
-from overparam.solvers.kinds._base import SolverConfigBase
+from overparam.solvers.kinds._base import SolverConfigBase, bucketed, cached_jit
 
 FLAT_EPS = 1e-9
 FLAT_MAX_ITERS = 50_000
@@ -89,7 +89,7 @@ def solve_one(cfg: FlatConfig, problem):
     if w.singular:
         x = jnp.full(problem.shape, jnp.nan, dtype)
         return SolverOutcome(x, "singular_weights", 0, 0.0, {"solver_converged": False})
-    res = _admm(rescaled_problem(_bucketed(problem), w), cfg.eps, cfg.max_iters)
+    res = _admm(rescaled_problem(bucketed(problem), w), cfg.eps, cfg.max_iters)
     y = np.asarray(res.x, np.float64)
     d1, d2 = problem.shape
     if w.symmetric:
@@ -106,16 +106,6 @@ def solve_one(cfg: FlatConfig, problem):
                     "flat_weights_condition": float(_condition(w))})
 
 
-def _bucketed(problem):
-    """The problem padded to the next power of two measurements (at least 16): solves of a
-    sweep over m share a few compiled programs instead of one per m. Padding rows have weight
-    0 and are no constraints."""
-    size = problem.pad_size
-    if size is None:
-        return problem
-    return problem.padded(max(16, 1 << (size - 1).bit_length()))
-
-
 def _condition(w) -> float:
     """kappa = alpha2 / alpha1 of Thm 3.3: the ratio of the largest to the smallest
     eigenvalue of D1 and D2 together."""
@@ -125,25 +115,13 @@ def _condition(w) -> float:
     return float(np.sqrt(lam.max() / lam.min()))
 
 
-_JITTED: dict = {}
-
-
-def _jit(name: str, fn, static: tuple[str, ...] = ("eps", "max_iters")):
-    """One jitted wrapper per solver function, ``static`` its static arguments."""
-    import jax
-
-    if name not in _JITTED:
-        _JITTED[name] = jax.jit(fn, static_argnames=static)
-    return _JITTED[name]
-
-
 def _admm(problem, eps: float, max_iters: int):
     from overparam.solvers import nuclear_norm_min
 
     def flat_admm(problem, eps, max_iters):
         return nuclear_norm_min(problem, tol=0.0, eps=eps, max_iters=max_iters, equality=True)
 
-    return _jit("flat_admm", flat_admm)(problem, eps=eps, max_iters=max_iters)
+    return cached_jit("flat_admm", flat_admm)(problem, eps=eps, max_iters=max_iters)
 
 
 def _robust_pca(cfg: FlatConfig, problem):
@@ -158,8 +136,8 @@ def _robust_pca(cfg: FlatConfig, problem):
         return robust_pca_nuclear_min(y, radius, eps=eps, max_iters=max_iters)
 
     dtype = problem.observations.dtype
-    res = _jit("flat_robust_pca", flat_robust_pca)(problem.observations, problem.radius,
-                                                  eps=cfg.eps, max_iters=cfg.max_iters)
+    res = cached_jit("flat_robust_pca", flat_robust_pca)(
+        problem.observations, problem.radius, eps=cfg.eps, max_iters=cfg.max_iters)
     d1, d2 = problem.shape
     eye1, eye2 = np.eye(d1), np.eye(d2)
     params = tuple(jnp.asarray(p, dtype)
@@ -183,7 +161,7 @@ def _vector(cfg: FlatConfig, problem):
     a = op.dense_rows()
     b = op.observed(problem.observations)
     q = hadamard_flat_exponent(cfg.depth)
-    res = _jit("flat_lq", flat_lq, ("q", "eps", "max_iters"))(
+    res = cached_jit("flat_lq", flat_lq, ("q", "eps", "max_iters"))(
         jnp.asarray(a, dtype), jnp.asarray(b, dtype), jnp.asarray(column_weights(op), dtype),
         q=q, eps=cfg.eps, max_iters=cfg.max_iters)
     xv = np.asarray(res.x, np.float64)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from overparam.configs import Batched, NonNegFloat, PosInt
-from overparam.solvers.kinds._base import SolverConfigBase
+from overparam.solvers.kinds._base import SolverConfigBase, bucketed, cached_jit
 
 ADMM_MAX_ITERS = 20_000
 PARTIAL_SVT_MIN_SIZE = 48  # unbatched solves of matrices at least this small side use
@@ -115,8 +115,10 @@ def balanced_factors(x):
 
 
 def _one_each(cfgs, problems, cfg, devices, max_iters):
-    """Each problem as its own unbatched call (``admm_solve``), two calls in flight per
-    device, with rank-k SVTs for large matrices (:func:`svt_rank`)."""
+    """Each problem as its own unbatched call, two calls in flight per device, with rank-k
+    SVTs for large matrices (:func:`svt_rank`). Problems are padded to a power of two
+    measurements (:func:`~overparam.solvers.kinds._base.bucketed`) and the jitted function is
+    made once per process, so a sweep over m compiles a few programs, once."""
     import jax
     import numpy as np
 
@@ -124,10 +126,10 @@ def _one_each(cfgs, problems, cfg, devices, max_iters):
 
     rank = svt_rank(problems[0].shape)
 
-    @jax.jit
-    def admm_solve(problem, tol):
-        return nuclear_norm_min(problem, tol=tol, eps=cfg.eps, max_iters=max_iters,
-                                svt_rank=rank)
+    def nuclear_admm(problem, tol, eps, max_iters, rank):
+        return nuclear_norm_min(problem, tol=tol, eps=eps, max_iters=max_iters, svt_rank=rank)
+
+    run = cached_jit("nuclear_admm", nuclear_admm, ("eps", "max_iters", "rank"))
 
     window = 2 * len(devices)
     for w in range(0, len(problems), window):
@@ -135,9 +137,10 @@ def _one_each(cfgs, problems, cfg, devices, max_iters):
         pending = []
         for j, i in enumerate(range(w, min(w + window, len(problems)))):
             device = devices[j % len(devices)]
-            problem = jax.device_put(problems[i], device)
+            problem = jax.device_put(bucketed(problems[i]), device)
             tol = jax.device_put(np.asarray(cfgs[i].tol, cfg.dtype), device)
-            pending.append((i, admm_solve(problem, tol)))  # dispatched asynchronously
+            out = run(problem, tol, eps=cfg.eps, max_iters=max_iters, rank=rank)
+            pending.append((i, out))  # dispatched asynchronously
         for i, out in pending:
             res = jax.device_get(out)
             yield i, _outcome(res, None, time.perf_counter() - t0)
