@@ -130,14 +130,15 @@ def test_monotone_claim_allows_one_repetition_of_noise():
 
 
 def _regularity_runs(**changes):
-    """Exact flat solves with gaps 1e-3 / 1e-2 and residual 1e-9, one failed solve and one
-    singular-weights solve with bad gaps (ignored); ``changes[(kind, seed)]`` updates a row."""
+    """Exact flat solves with gaps 1e-3 / 1e-2, residual 1e-9 and kappa 1.2 (bounds: norm_gap
+    <= 0.44, balance_gap <= 0.3056), one failed solve and one singular-weights solve with bad
+    gaps (ignored); ``changes[(kind, seed)]`` updates a row."""
     rows = []
     for kind in (SENSING, BILINEAR, COMPLETION):
         x = 0.8 if kind == COMPLETION else 40
         for seed in range(3):
             extra = {"norm_gap": 1e-3, "balance_gap": 1e-2, "solver_primal_residual": 1e-9,
-                     "solver_dual_residual": 5e-10}
+                     "solver_dual_residual": 5e-10, "flat_weights_condition": 1.2}
             extra.update(changes.get(f"{kind}-{seed}", {}))
             rows.append(_row(kind, "flat", 8, x, seed, extra.pop("success", 1), **extra))
         rows.append(_row(kind, "flat", 8, x, 3, 0, norm_gap=0.5, balance_gap=0.5,
@@ -155,10 +156,24 @@ def test_regularity_claims_hold_on_the_expected_picture():
     m = claims[0]["measured"]
     assert (m["exact solves"], m["cells"], m["violations"]) == (3, 1, 0)
     assert m["smallest gap / residual"] == pytest.approx(1e6)
+    assert m["largest gap / its bound"] == pytest.approx(1e-2 / (1 - 1.2**-2), rel=1e-2)
+    assert m["fraction with both gaps below 0.1"] == 1.0
+
+
+def test_regularity_claims_hold_above_0_1_within_the_kappa_bounds():
+    # balance 0.3 <= 1 - 1.2^-2 = 0.3056 and norm 0.43 <= 1.2^2 - 1 = 0.44: within Thm 3.3
+    claims = ding2022.regularity_claims(
+        _regularity_runs(**{f"{SENSING}-0": {"balance_gap": 0.3, "norm_gap": 0.43}}),
+        pd.DataFrame())
+    assert all(_holds(claims).values()), claims
+    assert claims[0]["measured"]["fraction with both gaps below 0.1"] == pytest.approx(2 / 3,
+                                                                                     abs=1e-4)
 
 
 @pytest.mark.parametrize("change, failing", [
-    ({f"{SENSING}-1": {"balance_gap": 0.1}}, SENSING),  # not below 1e-1
+    ({f"{SENSING}-1": {"balance_gap": 0.31}}, SENSING),  # above 1 - kappa^-2 = 0.3056
+    ({f"{SENSING}-2": {"norm_gap": 0.45}}, SENSING),  # above kappa^2 - 1 = 0.44
+    ({f"{BILINEAR}-0": {"flat_weights_condition": np.nan}}, BILINEAR),  # no kappa: no bound
     ({f"{BILINEAR}-2": {"norm_gap": 1e-8, "solver_dual_residual": 1e-9}}, BILINEAR),  # < 10x
     ({f"{COMPLETION}-0": {"norm_gap": 0.0}}, COMPLETION),  # zero: flat = norm-minimal
     # no exact solve left: no evidence

@@ -34,6 +34,12 @@ CATALOG: dict[str, Entry] = {
     "arora2019-norms": Entry(
         "GD solutions vs nuclear-norm and Schatten-p (p = 2/3, 1/2) minimizers (Sec. 2)", _QP,
         "overparam.experiments.arora2019_norms:EXPERIMENT"),
+    "ding2022-phase": Entry(
+        "exact-recovery phase maps of flat solutions vs nuclear norm, 4 problems (Fig. 3)", _QP,
+        "overparam.experiments.ding2022:PHASE"),
+    "ding2022-regularity": Entry(
+        "norm and balance gaps of exact flat solutions: nonzero, within Thm 3.3's bounds "
+        "(Fig. 4)", _QP, "overparam.experiments.ding2022:REGULARITY"),
     "ding2022-robust-pca": Entry(
         "flat solutions recover or fail: robust PCA vs l, covariance/phase retrieval vs m "
         "(Secs. 6-7)", _QP, "overparam.experiments.ding2022_recovery:ROBUST_PCA"),
