@@ -45,7 +45,7 @@ def _run(tmp_path, out: str, size: str = "full", **env) -> dict:
 
 # Baseline solves go to whichever device is free first, and a program is cached per device:
 # a second run may compile the solver once more, on the other device. Nothing else.
-SOLVER_PROGRAMS = {"jit_admm_solve"}
+SOLVER_PROGRAMS = {"jit_nuclear_admm"}
 
 
 def test_second_run_compiles_nothing(tmp_path):
