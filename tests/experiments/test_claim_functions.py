@@ -10,20 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import all_but, holds
 from overparam.experiments import arora2019, arora2019_dynamics, arora2019_norms, razin2020
 from overparam.experiments._trajectories import value_at_loss
-
-
-def _holds(claims: list[dict]) -> dict[str, bool]:
-    return {c["name"]: c["holds"] for c in claims}
-
-
-def _all_but(claims: list[dict], *failing: str) -> dict[str, bool]:
-    """Every claim of ``claims`` holding except the ``failing`` ones."""
-    names = [c["name"] for c in claims]
-    assert set(failing) <= set(names), (failing, names)
-    return {n: n not in failing for n in names}
-
 
 # --- value_at_loss --------------------------------------------------------------------------
 
@@ -111,7 +100,7 @@ def test_razin_never_shrink_is_the_smallest_ratio_after_loss_1e_2():
 
 def test_razin_claims_all_hold_on_the_expected_picture():
     claims = razin2020.check_claims(*_razin())
-    assert _holds(claims) == {"det-stays-positive": True, "norms-grow-as-loss-falls": True,
+    assert holds(claims) == {"det-stays-positive": True, "norms-grow-as-loss-falls": True,
                               "erank-falls": True, "deeper-grows-faster": True,
                               "depth2-crosses-under-gd": True}
 
@@ -139,20 +128,20 @@ def test_razin_claims_all_hold_on_the_expected_picture():
 ])
 def test_razin_claims_fail_when_their_quantity_changes(changes, failing):
     claims = razin2020.check_claims(*_razin(**changes))
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)
 
 
 def test_razin_norm_claim_allows_small_oscillations_and_exactly_3x():
     # d3 shrinks 1.5 % from log to log (60 -> 59.1); d4 ends at exactly 3x (75 / 25)
     claims = razin2020.check_claims(*_razin(d3=dict(abs_w00=[1e-3, 2.0, 18.0, 60.0, 59.1]),
                                             d4=dict(abs_w00=[1e-3, 3.0, 25.0, 70.0, 75.0])))
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
 
 
 def test_razin_no_deep_balanced_run_means_no_evidence():
     runs, traj = _razin()
     runs["model.init"] = "gaussian"
-    assert not _holds(razin2020.check_claims(runs, traj))["det-stays-positive"]
+    assert not holds(razin2020.check_claims(runs, traj))["det-stays-positive"]
 
 
 @pytest.mark.xfail(strict=True, reason="the claim checks 3x growth for |W00| only, not for "
@@ -161,7 +150,7 @@ def test_razin_quasi_norm_that_stops_growing_fails_the_norm_claim():
     # every quasi-norm of d3 stays at its loss-1e-2 value while |W00| grows 3.9x
     flat = [list(a * QUASI) for a in [1e-3, 2.0, 18.0, 18.0, 18.0]]
     claims = razin2020.check_claims(*_razin(d3=dict(quasi=flat)))
-    assert not _holds(claims)["norms-grow-as-loss-falls"]
+    assert not holds(claims)["norms-grow-as-loss-falls"]
 
 
 # --- Arora et al. 2019, singular-value dynamics (Fig. 3) -------------------------------------
@@ -224,7 +213,7 @@ def test_ode_errors_known_answer():
 
 def test_dynamics_claims_all_hold_on_the_expected_picture():
     claims = arora2019_dynamics.check_claims(*_dynamics())
-    assert _holds(claims) == {"deeper-later": True, "deeper-sharper": True,
+    assert holds(claims) == {"deeper-later": True, "deeper-sharper": True,
                               "deeper-separates": True, "offdiag-small": True,
                               "ode-depth1": True, "ode-depth2": True, "ode-depth3": True}
 
@@ -243,16 +232,16 @@ def test_dynamics_claims_all_hold_on_the_expected_picture():
 ])
 def test_dynamics_claims_fail_when_their_quantity_changes(changes, failing):
     claims = arora2019_dynamics.check_claims(*_dynamics(**changes))
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)
 
 
 def test_dynamics_ode_tolerance_follows_the_dtype():
     # 2e-3 is within float32's 5e-2, and 0.2 off-diagonal is the boundary of offdiag-small
     claims = arora2019_dynamics.check_claims(
         *_dynamics("float32", d2=dict(rate_error=2e-3, offdiag=0.2)))
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
     claims = arora2019_dynamics.check_claims(*_dynamics("float32", d2=dict(rate_error=0.06)))
-    assert _holds(claims) == _all_but(claims, "ode-depth2")
+    assert holds(claims) == all_but(claims, "ode-depth2")
 
 
 # --- Arora et al. 2019, MovieLens-100K ------------------------------------------------------
@@ -270,7 +259,7 @@ def _ml100k(best=(13.73, 1.45, 1.398), second=(90.0, 600.0, 700.0)):
 
 def test_ml100k_claims_all_hold_on_the_paper_numbers():
     claims = arora2019_dynamics.ml100k_claims(*_ml100k())
-    assert _holds(claims) == {"depth-helps-test-error": True,
+    assert holds(claims) == {"depth-helps-test-error": True,
                               "one-dominant-singular-value": True}
 
 
@@ -281,7 +270,7 @@ def test_ml100k_claims_all_hold_on_the_paper_numbers():
 ])
 def test_ml100k_claims_fail_when_their_quantity_changes(changes, failing):
     claims = arora2019_dynamics.ml100k_claims(*_ml100k(**changes))
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)
 
 
 # --- Arora et al. 2019, norms (Sec. 2) ------------------------------------------------------
@@ -315,7 +304,7 @@ def _norms(m=1000, **changes):
 
 def test_norms_claims_all_hold_when_no_norm_explains_gd():
     claims = arora2019_norms.check_claims(_norms(), None)
-    assert _holds(claims) == {"no-single-p-matches-all-depths": True,
+    assert holds(claims) == {"no-single-p-matches-all-depths": True,
                               "p-2-over-N-hypothesis-fails": True,
                               "gd-does-not-minimize-S-2-over-N": True}
 
@@ -331,7 +320,7 @@ def test_norms_claims_all_hold_when_no_norm_explains_gd():
 ])
 def test_norms_claims_fail_when_their_quantity_changes(changes, failing):
     claims = arora2019_norms.check_claims(_norms(**changes), None)
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)
 
 
 def test_norms_match_boundaries_and_truth_as_the_lower_matrix():
@@ -339,17 +328,17 @@ def test_norms_match_boundaries_and_truth_as_the_lower_matrix():
     claims = arora2019_norms.check_claims(
         _norms(s12={"recon_error": 0.02, "effective_rank": 5.5},
                s23={"recon_error": 0.08, "effective_rank": 7.6}), None)
-    assert not _holds(claims)["p-2-over-N-hypothesis-fails"]
+    assert not holds(claims)["p-2-over-N-hypothesis-fails"]
     # the truth (379 <= 0.99 x 383) counts as a fitting matrix below GD
     claims = arora2019_norms.check_claims(_norms(gd4={"S12": 383.0}, truth={"S12": 379.0}),
                                           None)
-    assert _holds(claims)["gd-does-not-minimize-S-2-over-N"]
+    assert holds(claims)["gd-does-not-minimize-S-2-over-N"]
 
 
 def test_norms_claims_need_few_observations():
     # at m = 2000 (not "few") the two match claims have nothing to stand on
     claims = arora2019_norms.check_claims(_norms(m=2000), None)
-    assert _holds(claims) == _all_but(claims, "no-single-p-matches-all-depths",
+    assert holds(claims) == all_but(claims, "no-single-p-matches-all-depths",
                                       "p-2-over-N-hypothesis-fails")
 
 
@@ -375,7 +364,7 @@ def _completion(rank10_nuclear=(0.01, 0.01), depth3_seed1=1.5e-3):
 
 def test_sample_complexity_claim_holds_per_rank():
     claims = arora2019.depth_needs_fewer_observations(_completion(), None)
-    assert _holds(claims) == {"depth-lowers-sample-complexity-r5": True,
+    assert holds(claims) == {"depth-lowers-sample-complexity-r5": True,
                               "depth-lowers-sample-complexity-r10": True}
     measured = {c["name"]: c["measured"] for c in claims}
     assert measured["depth-lowers-sample-complexity-r5"] == {
@@ -392,4 +381,4 @@ def test_sample_complexity_claim_holds_per_rank():
 ])
 def test_sample_complexity_claim_fails_when_the_threshold_moves(changes, failing):
     claims = arora2019.depth_needs_fewer_observations(_completion(**changes), None)
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import all_but, holds
 from overparam.experiments import check_sweep, ding2022, reproduce
 from overparam.experiments.ding2022 import (
     BILINEAR,
@@ -17,16 +18,6 @@ from overparam.experiments.ding2022 import (
 )
 
 KINDS = (SENSING, BILINEAR, COMPLETION, NETWORK)
-
-
-def _holds(claims: list[dict]) -> dict[str, bool]:
-    return {c["name"]: c["holds"] for c in claims}
-
-
-def _all_but(claims: list[dict], *failing: str) -> dict[str, bool]:
-    names = [c["name"] for c in claims]
-    assert set(failing) <= set(names), (failing, names)
-    return {n: n not in failing for n in names}
 
 
 def _row(kind, method, d, x, seed, success, status="converged", **extra):
@@ -87,7 +78,7 @@ def test_cells_count_rates_singular_and_capped_solves():
 
 def test_phase_claims_hold_on_the_expected_picture():
     claims = ding2022.phase_claims(_phase_runs(), pd.DataFrame())
-    assert len(claims) == 9 and all(_holds(claims).values()), claims
+    assert len(claims) == 9 and all(holds(claims).values()), claims
     match = claims[0]["measured"]
     assert (match["cells"], match["cells within"], match["fraction"]) == (24, 24, 1.0)
 
@@ -98,12 +89,12 @@ def test_match_claim_counts_differences_of_exactly_0_2_and_needs_90_percent():
     counts = {(k, m): base for k in KINDS for m in ("flat", "nuclear_norm")}
     counts[(SENSING, "flat")] = {6: (0, 3, 10), 10: (0, 5, 10)}
     claims = ding2022.phase_claims(_phase_runs(counts, reps=10), pd.DataFrame())
-    assert _holds(claims)["flat-matches-nuclear"]
+    assert holds(claims)["flat-matches-nuclear"]
     # 3 of 24 cells off by 0.3: 87.5 % < 90 %
     counts[(SENSING, "flat")] = {6: (0, 2, 10), 10: (0, 2, 10)}
     counts[(BILINEAR, "flat")] = {6: (0, 2, 10), 10: (0, 5, 10)}
     claims = ding2022.phase_claims(_phase_runs(counts, reps=10), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, "flat-matches-nuclear")
+    assert holds(claims) == all_but(claims, "flat-matches-nuclear")
     assert claims[0]["measured"]["fraction"] == pytest.approx(21 / 24, abs=1e-4)
     assert "gaussian_sensing d=6 m=40" in claims[0]["measured"]["worst cells (flat, nuclear)"]
 
@@ -119,14 +110,14 @@ def test_match_claim_counts_differences_of_exactly_0_2_and_needs_90_percent():
 ])
 def test_phase_claims_fail_when_their_quantity_changes(counts, failing):
     claims = ding2022.phase_claims(_phase_runs(counts), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, *failing)
+    assert holds(claims) == all_but(claims, *failing)
 
 
 def test_monotone_claim_allows_one_repetition_of_noise():
     # a drop of 1 of 3 solves is within max(0.2, 1/3)
     counts = {(SENSING, "nuclear_norm"): {6: (0, 3, 2), 10: (0, 1, 3)}}
     claims = ding2022.phase_claims(_phase_runs(counts), pd.DataFrame())
-    assert _holds(claims)["monotone-gaussian_sensing"]
+    assert holds(claims)["monotone-gaussian_sensing"]
 
 
 def _regularity_runs(**changes):
@@ -152,7 +143,7 @@ def test_regularity_claims_hold_on_the_expected_picture():
     claims = ding2022.regularity_claims(_regularity_runs(), pd.DataFrame())
     assert [c["name"] for c in claims] == [f"small-not-zero-{k}"
                                            for k in (SENSING, BILINEAR, COMPLETION)]
-    assert all(_holds(claims).values()), claims
+    assert all(holds(claims).values()), claims
     m = claims[0]["measured"]
     assert (m["exact solves"], m["cells"], m["violations"]) == (3, 1, 0)
     assert m["smallest gap / residual"] == pytest.approx(1e6)
@@ -165,7 +156,7 @@ def test_regularity_claims_hold_above_0_1_within_the_kappa_bounds():
     claims = ding2022.regularity_claims(
         _regularity_runs(**{f"{SENSING}-0": {"balance_gap": 0.3, "norm_gap": 0.43}}),
         pd.DataFrame())
-    assert all(_holds(claims).values()), claims
+    assert all(holds(claims).values()), claims
     assert claims[0]["measured"]["fraction with both gaps below 0.1"] == pytest.approx(2 / 3,
                                                                                      abs=1e-4)
 
@@ -181,7 +172,7 @@ def test_regularity_claims_hold_above_0_1_within_the_kappa_bounds():
 ])
 def test_regularity_claims_fail_when_their_quantity_changes(change, failing):
     claims = ding2022.regularity_claims(_regularity_runs(**change), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, f"small-not-zero-{failing}")
+    assert holds(claims) == all_but(claims, f"small-not-zero-{failing}")
 
 
 @pytest.mark.parametrize("profile", ["quick", "paper"])

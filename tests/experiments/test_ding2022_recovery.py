@@ -8,19 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from helpers import all_but, holds
 from overparam.experiments import EXPERIMENTS, check_sweep, reproduce
 from overparam.experiments import ding2022_recovery as dr
-
-
-def _holds(claims: list[dict]) -> dict[str, bool]:
-    return {c["name"]: c["holds"] for c in claims}
-
-
-def _all_but(claims: list[dict], *failing: str) -> dict[str, bool]:
-    names = [c["name"] for c in claims]
-    assert set(failing) <= set(names), (failing, names)
-    return {n: n not in failing for n in names}
-
 
 # --- small helpers ------------------------------------------------------------------------------
 
@@ -118,7 +108,7 @@ def _robust_runs(rp=None, cov=None, pr=None, status=None) -> pd.DataFrame:
 def test_robust_pca_claims_hold_on_the_reference_table():
     claims = dr.robust_pca_claims(_robust_runs(), pd.DataFrame())
     assert len(claims) == 6
-    assert all(_holds(claims).values()), json.dumps(claims, indent=1, default=str)
+    assert all(holds(claims).values()), json.dumps(claims, indent=1, default=str)
     by_name = {c["name"]: c["measured"] for c in claims}
     few = by_name["robust-pca-recovers-few-corruptions"]["d=20"]
     assert set(few["cells"]) == {1, 2}  # l <= 0.1 d
@@ -147,24 +137,24 @@ def test_robust_pca_claims_hold_on_the_reference_table():
 ])
 def test_robust_pca_claims_fail_one_at_a_time(change, failing):
     claims = dr.robust_pca_claims(_robust_runs(**change), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, failing)
+    assert holds(claims) == all_but(claims, failing)
 
 
 def test_robust_pca_rates_skip_max_steps_and_count_singular_weights():
     # a max_steps failure at l = 2 is counted apart: 2/2 still recovers
     stopped = _robust_runs(rp={**RP_SUCCESS, 2: 2}, status={("rp", 2, 2): "max_steps"})
     claims = dr.robust_pca_claims(stopped, pd.DataFrame())
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
     cell = claims[0]["measured"]["d=20"]["cells"][2]
     assert cell["successes"] == "2/2" and cell["max_steps"] == 1
     # a cell whose solves all stopped has no rate: the claim does not hold
     status = {("rp", 1, s): "max_steps" for s in range(3)}
     claims = dr.robust_pca_claims(_robust_runs(status=status), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, "robust-pca-recovers-few-corruptions")
+    assert holds(claims) == all_but(claims, "robust-pca-recovers-few-corruptions")
     # singular weights (no relaxation) are failures
     status = {("pr", 30, s): "singular_weights" for s in range(3)}
     claims = dr.robust_pca_claims(_robust_runs(status=status), pd.DataFrame())
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
 
 
 def test_robust_pca_claims_ignore_the_nuclear_norm_baseline():
@@ -172,7 +162,7 @@ def test_robust_pca_claims_ignore_the_nuclear_norm_baseline():
     base = runs[runs["problem.kind"] == "quadratic_network"].copy()
     base["method"], base["success"] = "nuclear_norm", 0.0
     claims = dr.robust_pca_claims(pd.concat([runs, base], ignore_index=True), pd.DataFrame())
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
     cov = {c["name"]: c for c in claims}["covariance-recovers"]["measured"]["d=20"]
     assert cov["nuclear-norm transition m"] == math.inf
 
@@ -200,7 +190,7 @@ def _depth_runs(table=None, status=None) -> pd.DataFrame:
 
 def test_depth_claims_hold_on_the_reference_table():
     claims = dr.depth_claims(_depth_runs(), pd.DataFrame())
-    assert len(claims) == 3 and all(_holds(claims).values()), json.dumps(claims, indent=1)
+    assert len(claims) == 3 and all(holds(claims).values()), json.dumps(claims, indent=1)
     deep = {c["name"]: c for c in claims}["deeper-is-dense-and-wrong"]["measured"]
     assert deep["k=3"]["relative error"] == [0.2, 0.35] and deep["k=3"]["nonzeros"] == [90, 97]
     assert deep["k=3"]["notes"] == {"relative error": "0.26-0.36", "nonzeros": "86-93"}
@@ -233,14 +223,14 @@ def _changed(depth, seed, error=None, nonzeros=None):
 ])
 def test_depth_claims_fail_one_at_a_time(table, failing):
     claims = dr.depth_claims(_depth_runs(table), pd.DataFrame())
-    assert _holds(claims) == _all_but(claims, *failing)
+    assert holds(claims) == all_but(claims, *failing)
 
 
 def test_depth_claims_skip_unfinished_solves():
     # an unconverged depth-2 solve with a large error is left out, not counted as a failure
     runs = _depth_runs(_changed(2, 1, error=0.5), status={(2, 1): "max_steps"})
     claims = dr.depth_claims(runs, pd.DataFrame())
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
     assert claims[0]["measured"]["k=2"]["runs"] == 2
 
 
@@ -268,7 +258,7 @@ def test_sweeps_validate(name, profile):
 
 def test_quick_profile_cells_cover_every_claim_region():
     claims = dr.robust_pca_claims(_robust_from_profile("quick"), pd.DataFrame())
-    assert all(_holds(claims).values())  # every region has cells (all made to agree)
+    assert all(holds(claims).values())  # every region has cells (all made to agree)
 
 
 def _robust_from_profile(profile: str) -> pd.DataFrame:
@@ -295,7 +285,7 @@ def _robust_from_profile(profile: str) -> pd.DataFrame:
 
 def test_paper_profile_cells_cover_every_claim_region():
     claims = dr.robust_pca_claims(_robust_from_profile("paper"), pd.DataFrame())
-    assert all(_holds(claims).values())
+    assert all(holds(claims).values())
     measured = {c["name"]: c["measured"] for c in claims}
     assert set(measured["robust-pca-fails-many-corruptions"]) == {"d=20", "d=30"}
 
@@ -328,8 +318,8 @@ def test_robust_pca_machinery_end_to_end(tmp_path, monkeypatch):
     assert [c["name"] for c in saved["claims"]] == [c["name"] for c in result.claims]
     assert len(result.claims) == 6 and all(isinstance(c["holds"], bool) for c in result.claims)
     # below the degrees of freedom (7 at d = 4, r = 2) and below 2d - 1 = 7: no recovery
-    holds = _holds(result.claims)
-    assert holds["covariance-fails-below-dof"] and holds["phase-retrieval-fails-below-2d-1"]
+    held = holds(result.claims)
+    assert held["covariance-fails-below-dof"] and held["phase-retrieval-fails-below-2d-1"]
 
 
 def test_depth_machinery_end_to_end(tmp_path, monkeypatch):
@@ -337,7 +327,7 @@ def test_depth_machinery_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setitem(dr.DEPTHS, "quick", [2, 3])
     result = reproduce("ding2022-depth", "quick", tmp_path, progress=False)
     assert len(result.runs) == 3 and set(result.runs["status"]) == {"converged"}
-    assert all(_holds(result.claims).values()), json.dumps(result.claims, indent=1)
+    assert all(holds(result.claims).values()), json.dumps(result.claims, indent=1)
     assert [p.name for p in result.figures] == ["depth.png"] and result.figures[0].is_file()
     truth, vectors = dr.flat_vectors(result.runs)
     assert sorted(vectors) == [2, 3] and np.count_nonzero(truth) == 5

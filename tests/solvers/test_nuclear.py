@@ -419,3 +419,21 @@ def test_flat_success_verdicts_agree_with_cvxpy():
             print(case, {k: f"{v:.1e}" for k, v in errors.items()})
             for name, value in errors.items():
                 assert (value < FLAT_SUCCESS) == recovered, (case, name, value)
+
+
+def test_kind_batched_path_agrees_with_one_solve_each(x64, monkeypatch):
+    """The vmapped path (taken off the CPU) gives the solutions of the unbatched one, for
+    problems of two measurement counts and two tolerances."""
+    from overparam.solvers.kinds.nuclear_norm import NuclearNormConfig, solve
+
+    problems = [_problem("sensing", s, (5, 4), 1, m) for s, m in ((0, 14), (1, 14), (2, 18))]
+    problems = [p.padded(18) for p in problems]  # one batch shape, as a sweep group has
+    cfgs = [NuclearNormConfig(tol=t, eps=1e-10) for t in (0.0, 1e-3, 0.0)]
+    devices = jax.devices()[:1]
+    one = dict(solve(cfgs, problems, devices=devices, max_batch=2))
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    batched = dict(solve(cfgs, problems, devices=devices, max_batch=2))
+    assert sorted(one) == sorted(batched) == [0, 1, 2]
+    for i in one:
+        assert one[i].status == batched[i].status == "converged"
+        assert _rel(batched[i].x, one[i].x) < 1e-7, i

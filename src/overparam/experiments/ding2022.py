@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from overparam.experiments._base import Experiment
+from overparam.experiments.ding2022_recovery import dof as symmetric_rank_dof
 from overparam.sweep import SweepConfig
 
 REF = "Ding, Drusvyatskiy, Fazel, Harchaoui 2022"
@@ -113,9 +114,9 @@ def dof(d: float, r: int = RANK):
     return r * (2 * d - r)
 
 
-def symmetric_dof(d: float, r: int = NETWORK_R1 + NETWORK_R2):
+def symmetric_dof(d: int, r: int = NETWORK_R1 + NETWORK_R2) -> int:
     """Degrees of freedom of a symmetric ``d x d`` rank-r matrix, ``r (2d - r + 1) / 2``."""
-    return r * (2 * d - r + 1) / 2
+    return symmetric_rank_dof(d, r)
 
 
 def measurements(kind: str, d: int, factor: float) -> int:

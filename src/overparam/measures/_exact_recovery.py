@@ -8,9 +8,9 @@ produced it. The threshold is absolute, so it presumes the paper's unit-norm tru
 at the edge of float32 resolution: use float64 runs (and tight solver tolerances).
 """
 
-import jax
 import jax.numpy as jnp
 
+from overparam.measures._registry import nan_like
 from overparam.problems import MatrixProblem
 from overparam.types import Array
 
@@ -42,23 +42,18 @@ def _end_to_end(ctx) -> Array | None:
     return ctx.prediction()
 
 
-def _nan(ctx) -> Array:
-    leaves = jax.tree.leaves(ctx.params)
-    return jnp.asarray(jnp.nan, jnp.result_type(*[jnp.asarray(p).dtype for p in leaves]))
-
-
 def frob_error(ctx) -> Array:
     """The ``frob_error`` measure: :func:`frobenius_error` of the run's prediction; NaN for a
     model of data or a problem without a truth."""
     x = _end_to_end(ctx)
-    return _nan(ctx) if x is None else frobenius_error(ctx.problem, x)
+    return nan_like(ctx) if x is None else frobenius_error(ctx.problem, x)
 
 
 def success(ctx) -> Array:
     """The ``success`` measure: :func:`exact_recovery` of the run's prediction; NaN for a
     model of data or a problem without a truth."""
     x = _end_to_end(ctx)
-    return _nan(ctx) if x is None else exact_recovery(ctx.problem, x)
+    return nan_like(ctx) if x is None else exact_recovery(ctx.problem, x)
 
 
 def support_size(ctx) -> Array:

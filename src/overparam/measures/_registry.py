@@ -66,7 +66,9 @@ def get_measure(name: str) -> Measure:
 MEASURES = SPECS.view(lambda spec: get_measure(spec.name))  # name -> Measure
 
 
-def _nan_like(ctx: MeasureContext):
+def nan_like(ctx: MeasureContext):
+    """A scalar NaN in the dtype of the run's parameters: a measure's value where it does
+    not apply."""
     dtype = jnp.result_type(*[jnp.asarray(p).dtype for p in jax.tree.leaves(ctx.params)])
     return jnp.asarray(jnp.nan, dtype)
 
@@ -88,7 +90,7 @@ def compute_measures(
                    or ("objective" in m.needs and objective is None)
                    or ("key" in m.needs and key is None))
         if missing:
-            out[name] = _nan_like(ctx)
+            out[name] = nan_like(ctx)
             continue
         out[name] = m.fn(ctx._replace(key=None if key is None else jax.random.fold_in(key, i)))
     return out

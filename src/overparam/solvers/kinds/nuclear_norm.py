@@ -1,5 +1,6 @@
 """Nuclear-norm minimization within a tolerance of the observations, as a baseline."""
 
+import functools
 import time
 from typing import Annotated, Literal
 
@@ -63,8 +64,13 @@ def solve(cfgs, problems, *, devices, max_batch):
         yield from _one_each(cfgs, problems, cfg, devices, max_iters)
         return
     size = max_batch
-    run = jax.jit(jax.vmap(lambda p, tol: nuclear_norm_min(p, tol=tol, eps=cfg.eps,
-                                                           max_iters=max_iters)))
+
+    def batched_admm(problems, tols, eps, max_iters):
+        return jax.vmap(lambda p, tol: nuclear_norm_min(p, tol=tol, eps=eps,
+                                                        max_iters=max_iters))(problems, tols)
+
+    run = functools.partial(cached_jit("nuclear_admm_batched", batched_admm),
+                            eps=cfg.eps, max_iters=max_iters)
     order = list(range(len(problems)))
     chunks = [order[i:i + size] for i in range(0, len(order), size)]
     window = 2 * len(devices)  # calls in flight at once
