@@ -115,10 +115,15 @@ def main(argv: list[str] | None = None) -> int:
     except OverparamError as e:
         print("error: " + " ".join(str(e).splitlines()), file=sys.stderr)  # one line
         return EXIT_BAD_INPUT
-    from overparam._runtime import enable_compilation_cache, use_all_cpu_cores
+    from overparam._runtime import (
+        enable_compilation_cache,
+        single_threaded_blas,
+        use_all_cpu_cores,
+    )
     from overparam.experiments import reproduce, run
 
     use_all_cpu_cores()
+    single_threaded_blas()
     enable_compilation_cache(args.compile_cache)
 
     try:

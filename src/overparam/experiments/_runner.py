@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from overparam._runtime import enable_compilation_cache, use_all_cpu_cores
+from overparam._runtime import enable_compilation_cache, single_threaded_blas, use_all_cpu_cores
 from overparam.errors import ConfigError, closest
 from overparam.experiments._base import PROFILES, Experiment
 from overparam.experiments._catalog import check_name
@@ -114,9 +114,11 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
 
     ``executor`` is a name from :data:`overparam.registry.EXECUTORS` or an executor object.
     Exposes one JAX CPU device per core first, unless JAX already started (see
-    :func:`overparam.use_all_cpu_cores`), and keeps compiled programs on disk (see
+    :func:`overparam.use_all_cpu_cores`), runs the host's BLAS on one thread (see
+    :func:`overparam._runtime.single_threaded_blas`), and keeps compiled programs on disk (see
     :func:`overparam.enable_compilation_cache`)."""
     use_all_cpu_cores()
+    single_threaded_blas()
     enable_compilation_cache()
     out = _check_options(out, max_batch, progress)
     experiment = get_experiment(name)
@@ -166,6 +168,7 @@ def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", 
     device per core first, unless JAX already started, and keeps compiled programs on disk.
     """
     use_all_cpu_cores()
+    single_threaded_blas()
     enable_compilation_cache()
     out = _check_options(out, max_batch, progress)
     sweep, claims, plan = _load(sweep, claims)
