@@ -5,7 +5,9 @@ from overparam._lazy import lazy_exports
 
 __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "nuclear_norm_min_cvxpy": "overparam.solvers._cvxpy",
+    "AffineSet": "overparam.solvers._nuclear_admm",
     "NuclearNormResult": "overparam.solvers._nuclear_admm",
+    "affine_set": "overparam.solvers._nuclear_admm",
     "nuclear_norm_min": "overparam.solvers._nuclear_admm",
     "RobustPCAResult": "overparam.solvers._robust_pca_admm",
     "robust_pca_nuclear_min": "overparam.solvers._robust_pca_admm",

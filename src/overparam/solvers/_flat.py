@@ -98,8 +98,10 @@ def flat_weights(op) -> FlatWeights:
     else:
         mats = op.dense_rows().reshape(-1, d1, d2)  # the real A_i
         m = max(len(mats), 1)
-        d1_sq = np.einsum("mij,mkj->ik", mats, mats) / (m * d2)
-        d2_sq = np.einsum("mji,mjk->ik", mats, mats) / (m * d1)
+        rows = mats.transpose(1, 0, 2).reshape(d1, -1)  # [A_1 ... A_m], d1 x m*d2
+        cols = mats.reshape(-1, d2)  # [A_1; ...; A_m], m*d1 x d2
+        d1_sq = rows @ rows.T / (m * d2)  # sum_i A_i A_i^T / (m d2)
+        d2_sq = cols.T @ cols / (m * d1)  # sum_i A_i^T A_i / (m d1)
         symmetric = d1 == d2 and bool(np.allclose(mats, mats.transpose(0, 2, 1), rtol=0,
                                                   atol=1e-12 * max(np.abs(mats).max(), 1e-300)))
     d1_inv, s1 = _inverse_sqrt(d1_sq)
@@ -123,7 +125,10 @@ def rescaled_problem(problem, weights: FlatWeights):
         y_new = np.asarray(y, np.float64).reshape(scale.shape) * scale
         return MatrixProblem(op, jnp.asarray(y_new.reshape(y.shape), dtype), None)
     mats = np.asarray(op.as_matrix(), np.float64).reshape(-1, *op.shape)
-    mats = weights.d1_inv @ mats @ weights.d2_inv  # D1^-1 A_i D2^-1 (padding rows stay 0)
+    m, (d1, d2) = len(mats), op.shape
+    mats = (mats.reshape(-1, d2) @ weights.d2_inv).reshape(m, d1, d2)  # A_i D2^-1
+    mats = (weights.d1_inv @ mats.transpose(1, 0, 2).reshape(d1, -1)).reshape(
+        d1, m, d2).transpose(1, 0, 2)  # D1^-1 A_i D2^-1 (padding rows stay 0)
     if weights.symmetric:
         mats = 0.5 * (mats + mats.transpose(0, 2, 1))
     new_op = DenseSensing(jnp.asarray(mats.reshape(len(mats), -1), dtype), op.weights,

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from overparam._linalg import qr, svd
+from overparam._linalg import qr, svd, svdvals
 from overparam.problems._matrix import MatrixProblem
 from overparam.problems._operators import Operator
 from overparam.types import Array
@@ -44,11 +44,12 @@ def relative_residuals(x: Array, z: Array, dz: Array, u: Array, tiny) -> tuple[A
 class NuclearNormResult(NamedTuple):
     """Output of :func:`nuclear_norm_min`."""
 
-    x: Array  # (d1, d2), the solution (the last singular-value-thresholded iterate)
+    x: Array  # (d1, d2), the solution: the last SVT iterate (the feasible one if below)
     iterations: Array  # (), int32, ADMM iterations run
     primal_residual: Array  # (), relative primal residual at exit
     dual_residual: Array  # (), relative dual residual at exit
     converged: Array  # (), bool, both residuals below the tolerance
+    below: Array  # (), bool, stopped by ``stop_norm``: x is then the feasible iterate
 
 
 class _Constraints(NamedTuple):
@@ -112,7 +113,71 @@ def _sensing_projection(op: Operator, y: Array) -> _Constraints:
     keep = s > max(a.shape) * jnp.finfo(a.dtype).eps * jnp.max(s, initial=0.0)
     vt = jnp.where(keep[:, None], vt, 0.0)
     x0 = _dot(jnp.where(keep, _dot(y, u) / jnp.where(keep, s, 1.0), 0.0), vt)
-    return _projection(x0, lambda v: v - _dot(_dot(vt, v), vt), y.dtype)
+    return _affine_projection(x0, vt)
+
+
+def _affine_projection(x0: Array, basis: Array) -> _Constraints:
+    return _projection(x0, lambda v: v - _dot(_dot(basis, v), basis), x0.dtype)
+
+
+class AffineSet(NamedTuple):
+    r"""The matrices that meet a problem's measurements exactly, :math:`\{x_0 + (I - B^\top
+    B)v\}`, computed once on the host by :func:`affine_set`. ``nuclear_norm_min`` of one
+    (``equality=True``) compiles a program that depends only on the shapes, not on the kind
+    of operator, and nothing of the factorization."""
+
+    basis: Array  # (M, d1*d2), orthonormal rows spanning the rows of A (zero rows: none)
+    x0: Array  # (d1, d2), the minimum-norm point A^+ y
+
+
+def affine_set(problem: MatrixProblem) -> AffineSet:
+    """:class:`AffineSet` of a problem that is not entry sampling, in its dtype: the real
+    measurements' rows scaled to unit norm (zero and padding rows stay zero rows), then
+    orthonormal rows spanning them by two passes of Cholesky-QR (``B = L^-1 A`` twice) when
+    there are at most ``d1*d2`` rows and they are well conditioned (the second Gram matrix
+    within 1/2 of the identity on its diagonal: the first pass kept half the digits), else
+    by a thin SVD, keeping singular values above ``max(M, d1 d2) * eps * s_max`` (dependent
+    rows, more rows than entries). NumPy and SciPy on the host, float64."""
+    import numpy as np
+
+    op = problem.operator
+    a = np.asarray(op.as_matrix(), np.float64)
+    y = np.asarray(problem.observations, np.float64).reshape(-1)
+    norms = np.linalg.norm(a, axis=1)
+    active = (np.asarray(op.weights).reshape(-1) > 0) & (norms > 0)
+    scale = np.where(active, 1.0 / np.where(active, norms, 1.0), 0.0)
+    a, y = scale[:, None] * a, scale * y
+    rows = _rows_cholesky(a, y, active) if a.shape[0] <= a.shape[1] else None
+    basis, x0 = rows if rows is not None else _rows_svd(a, y)
+    dtype = problem.observations.dtype
+    return AffineSet(jnp.asarray(basis, dtype), jnp.asarray(x0.reshape(op.shape), dtype))
+
+
+def _rows_cholesky(a, y, active):
+    import numpy as np
+    from scipy.linalg import LinAlgError, cholesky, solve_triangular
+
+    pivots = np.diag((~active).astype(np.float64))  # zero rows: unit pivots, stay zero
+    try:
+        l1 = cholesky(a @ a.T + pivots, lower=True)
+        b1 = solve_triangular(l1, a, lower=True)
+        l2 = cholesky(b1 @ b1.T + pivots, lower=True)
+    except (LinAlgError, ValueError):
+        return None
+    if not np.all(np.isfinite(l2)) or np.max(np.abs(np.diag(l2) - 1.0), initial=0.0) >= 0.5:
+        return None
+    b = solve_triangular(l2, b1, lower=True)
+    c = solve_triangular(l2, solve_triangular(l1, y, lower=True), lower=True)
+    return b, c @ b
+
+
+def _rows_svd(a, y):
+    import numpy as np
+
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    keep = s > max(a.shape) * np.finfo(np.float64).eps * np.max(s, initial=0.0)
+    vt = np.where(keep[:, None], vt, 0.0)
+    return vt, np.where(keep, (y @ u) / np.where(keep, s, 1.0), 0.0) @ vt
 
 
 def _sensing_constraints(op: Operator, y: Array, tol: Array) -> _Constraints:
@@ -153,6 +218,8 @@ class _State(NamedTuple):
     partial: Array  # (), bool: the last exact SVT kept fewer than k values, so try rank k
     last: Array  # (), int32, sign of rho's last rescaling (+1 up, -1 down, 0 none yet)
     reversals: Array  # (), int32, how often that sign has flipped
+    feasible: Array  # (d1, d2), the feasible iterate x at the last residual test (stop_norm)
+    feasible_norm: Array  # (), its nuclear norm (inf without stop_norm)
 
 
 def _svt_exact(g: Array, t: Array, k: int) -> tuple[Array, Array, Array]:
@@ -177,7 +244,7 @@ def _svt_partial(g: Array, t: Array, basis: Array) -> tuple[Array, Array, Array]
 
 def nuclear_norm_min(
     problem: MatrixProblem, *, tol=0.0, max_iters: int = 20000, eps: float = 1e-7, rho=None,
-    svt_rank: int | None = None, equality: bool = False,
+    svt_rank: int | None = None, equality: bool = False, stop_norm=None,
 ) -> NuclearNormResult:
     r"""Minimum nuclear-norm matrix consistent with the observations, by ADMM.
 
@@ -229,7 +296,9 @@ def nuclear_norm_min(
     projection onto :math:`\{x : Ax = y\}`, :math:`x = x_0 + (I - A^+A)v` with
     :math:`x_0 = A^+y`, from one thin SVD of :math:`A` (singular values below
     ``max(M, d1 d2) * finfo(dtype).eps`` times the largest count as zero; for entry sampling:
-    the observed entries set to :math:`y`). The residuals are those above without their
+    the observed entries set to :math:`y`); or from an :class:`AffineSet` passed instead of
+    the problem (:func:`affine_set`, on the host, by Cholesky-QR where it is safe), so that
+    the program depends only on the shapes. The residuals are those above without their
     :math:`z_2` parts. This is Douglas-Rachford splitting of :math:`\|X\|_*` and the affine
     set: its rate does not depend on the conditioning of :math:`A`, whereas the default
     penalized :math:`Ax = z_2` block converges the slower the worse :math:`A` is conditioned
@@ -254,7 +323,8 @@ def nuclear_norm_min(
     distributed optimization", 2014 (graph-form splitting).
 
     Args:
-      problem: one unbatched problem; its operator provides ``entry_mask()`` (entry
+      problem: one unbatched problem (with ``equality``, or its :class:`AffineSet`); its
+        operator provides ``entry_mask()`` (entry
         sampling) or ``as_matrix()`` (any other operator, see
         :class:`~overparam.problems.Operator`). Its dtype (float32 or float64) is the working
         precision.
@@ -267,8 +337,14 @@ def nuclear_norm_min(
         on it.
       equality: enforce ``A(X) = y`` exactly by projection (see above); needs ``tol`` = 0
         as a Python number. Costs a thin SVD of the ``M x d1 d2`` matrix ``A`` once (entry
-        sampling: nothing). Inconsistent measurements (``y`` outside the range of ``A``) are
-        met in the least-squares sense.
+        sampling or an :class:`AffineSet`: nothing). Inconsistent measurements (``y``
+        outside the range of ``A``) are met in the least-squares sense.
+      stop_norm: None, or (with ``equality``) a scalar: stop at the first residual test
+        whose feasible iterate :math:`x` (the projection, :math:`Ax = y` to rounding) has
+        :math:`\|x\|_* <` ``stop_norm``; the minimum is then certified below ``stop_norm``
+        and ``x`` is returned (``below`` is True). Costs one SVD per residual test. Used to
+        stop as soon as a known feasible point (the truth) is certified not to be the
+        minimizer, see :class:`~overparam.solvers.kinds.flat.FlatConfig`.
       svt_rank: None (every SVT by a full SVD) or k < min(d1, d2): the SVTs between two
         residual tests use a rank-k SVD from one subspace iteration warm-started at the last
         iterate's singular vectors (``O(d^2 k)`` instead of a full ``O(d^3)`` SVD), falling
@@ -295,12 +371,23 @@ def nuclear_norm_min(
         raise ValueError(f"tol must be non-negative, got {tol!r}")
     if equality and not (isinstance(tol, int | float) and tol == 0):
         raise ValueError(f"equality=True needs tol = 0 (a Python number), got {tol!r}")
-    op, y = problem.operator, problem.observations
-    dtype = y.dtype
-    d1, d2 = op.shape
+    if stop_norm is not None and not equality:
+        raise ValueError("stop_norm needs equality=True (a feasible iterate to bound the "
+                         "minimum by)")
+    if isinstance(problem, AffineSet):
+        if not equality:
+            raise ValueError("an AffineSet needs equality=True")
+        dtype = problem.x0.dtype
+        d1, d2 = problem.x0.shape
+    else:
+        op, y = problem.operator, problem.observations
+        dtype = y.dtype
+        d1, d2 = op.shape
+        mask = op.entry_mask()
     tol = jnp.asarray(tol, dtype)
-    mask = op.entry_mask()
-    if equality:  # the x-step projects onto {A x = y}
+    if isinstance(problem, AffineSet):
+        con = _affine_projection(problem.x0.reshape(-1), problem.basis)
+    elif equality:  # the x-step projects onto {A x = y}
         con = _completion_projection(mask, y) if mask is not None else _sensing_projection(op, y)
     elif mask is not None:  # entry sampling: the x-step is elementwise
         con = _completion_constraints(mask, y, tol)
@@ -369,6 +456,8 @@ def nuclear_norm_min(
         reversals = state.reversals + (sign * state.last < 0)
         if equality:
             ratio = ratio ** (RHO_DAMPING ** reversals.astype(dtype))
+        if stop_norm is not None:  # x is feasible: ||x||_* bounds the minimum from above
+            state = state._replace(feasible=x, feasible_norm=jnp.sum(svdvals(x)))
         return state._replace(
             last=jnp.where(sign != 0, sign, state.last),
             reversals=reversals,
@@ -380,8 +469,13 @@ def nuclear_norm_min(
             dual=dual,
         )
 
+    def below(state: _State) -> Array:
+        return (jnp.asarray(False) if stop_norm is None
+                else state.feasible_norm < jnp.asarray(stop_norm, dtype))
+
     def not_done(state: _State) -> Array:
-        return (state.k < max_iters) & ((state.primal > eps) | (state.dual > eps))
+        return ((state.k < max_iters) & ((state.primal > eps) | (state.dual > eps))
+                & ~below(state))
 
     zeros = jnp.zeros((d1, d2), dtype)
     init = _State(
@@ -397,12 +491,16 @@ def nuclear_norm_min(
         partial=jnp.asarray(False),
         last=jnp.zeros((), jnp.int32),
         reversals=jnp.zeros((), jnp.int32),
+        feasible=zeros,
+        feasible_norm=jnp.asarray(jnp.inf, dtype),
     )
     final = lax.while_loop(not_done, block, init)
+    stopped = below(final)
     return NuclearNormResult(
-        x=final.z1,
+        x=jnp.where(stopped, final.feasible, final.z1),
         iterations=final.k,
         primal_residual=final.primal,
         dual_residual=final.dual,
         converged=(final.primal <= eps) & (final.dual <= eps),
+        below=stopped,
     )

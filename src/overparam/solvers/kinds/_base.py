@@ -35,3 +35,26 @@ def bucketed(problem):
     if size is None:
         return problem
     return problem.padded(max(16, 1 << (size - 1).bit_length()))
+
+
+def exact_nuclear_admm(problem, stop_norm, *, eps: float, max_iters: int, rank=None,
+                       device=None):
+    """``nuclear_norm_min(..., equality=True)`` of ``problem`` (entry sampling) or of its
+    :class:`~overparam.solvers.AffineSet` (any other operator, computed here on the host),
+    through one jitted function shared by every kind: the flat relaxation and exact
+    nuclear-norm minimization of the same shapes run the same compiled programs.
+    ``stop_norm``: None, or a scalar (see ``nuclear_norm_min``); ``device``: where to run
+    (None: the default device). Dispatched asynchronously."""
+    import jax
+
+    from overparam.solvers import affine_set, nuclear_norm_min
+
+    def exact_admm(target, stop_norm, eps, max_iters, rank):
+        return nuclear_norm_min(target, tol=0.0, eps=eps, max_iters=max_iters, svt_rank=rank,
+                                equality=True, stop_norm=stop_norm)
+
+    target = problem if problem.operator.entry_mask() is not None else affine_set(problem)
+    if device is not None:
+        target, stop_norm = jax.device_put((target, stop_norm), device)
+    run = cached_jit("exact_nuclear_admm", exact_admm, ("eps", "max_iters", "rank"))
+    return run(target, stop_norm, eps=eps, max_iters=max_iters, rank=rank)

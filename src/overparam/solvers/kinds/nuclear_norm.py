@@ -4,10 +4,15 @@ import functools
 import time
 from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from overparam.configs import Batched, NonNegFloat, PosInt
-from overparam.solvers.kinds._base import SolverConfigBase, bucketed, cached_jit
+from overparam.solvers.kinds._base import (
+    SolverConfigBase,
+    bucketed,
+    cached_jit,
+    exact_nuclear_admm,
+)
 
 ADMM_MAX_ITERS = 20_000
 PARTIAL_SVT_MIN_SIZE = 48  # unbatched solves of matrices at least this small side use
@@ -33,6 +38,20 @@ class NuclearNormConfig(SolverConfigBase):
     eps: Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)] = Field(
         1e-6, description="ADMM relative residual tolerance (jax backend)")
     max_iters: PosInt | None = Field(None, description="ADMM iteration cap (default 20000)")
+    equality: bool = Field(
+        False, description="tol = 0 only: enforce A(X) = y by projection (Douglas-Rachford, "
+        "as the flat baseline) instead of the penalized box (jax backend)")
+    certify_failure: bool = Field(
+        False, description="with equality: stop once the solve is certified to miss the truth "
+        "by more than 10x the 1e-6 success threshold (status certified_failure)")
+
+    @model_validator(mode="after")
+    def _exact_options(self):
+        if self.equality and (self.tol != 0 or self.backend != "jax"):
+            raise ValueError("equality = true needs tol = 0 and backend = 'jax'")
+        if self.certify_failure and not self.equality:
+            raise ValueError("certify_failure = true needs equality = true")
+        return self
 
 
 def solve(cfgs, problems, *, devices, max_batch):
@@ -65,12 +84,19 @@ def solve(cfgs, problems, *, devices, max_batch):
         return
     size = max_batch
 
-    def batched_admm(problems, tols, eps, max_iters):
-        return jax.vmap(lambda p, tol: nuclear_norm_min(p, tol=tol, eps=eps,
-                                                        max_iters=max_iters))(problems, tols)
+    def batched_admm(problems, tols, stops, eps, max_iters):
+        return jax.vmap(lambda p, tol, stop: nuclear_norm_min(
+            p, tol=tol, eps=eps, max_iters=max_iters))(problems, tols, stops)
 
-    run = functools.partial(cached_jit("nuclear_admm_batched", batched_admm),
-                            eps=cfg.eps, max_iters=max_iters)
+    def batched_exact(problems, tols, stops, eps, max_iters):
+        del tols  # 0
+        return jax.vmap(lambda p, stop: nuclear_norm_min(
+            p, tol=0.0, eps=eps, max_iters=max_iters, equality=True, stop_norm=stop))(
+            problems, stops)
+
+    name, fn = ("nuclear_exact_batched", batched_exact) if cfg.equality else (
+        "nuclear_admm_batched", batched_admm)
+    run = functools.partial(cached_jit(name, fn), eps=cfg.eps, max_iters=max_iters)
     order = list(range(len(problems)))
     chunks = [order[i:i + size] for i in range(0, len(order), size)]
     window = 2 * len(devices)  # calls in flight at once
@@ -81,7 +107,9 @@ def solve(cfgs, problems, *, devices, max_batch):
             device = devices[j % len(devices)]
             stacked = jax.device_put(stack_problems([problems[i] for i in idx]), device)
             tols = jax.device_put(jnp.asarray([cfgs[i].tol for i in idx], cfg.dtype), device)
-            pending.append((idx, run(stacked, tols)))  # dispatched asynchronously
+            stops = jax.device_put(jnp.asarray([_stop_norm(cfgs[i], problems[i]) for i in idx],
+                                               cfg.dtype), device)
+            pending.append((idx, run(stacked, tols, stops)))  # dispatched asynchronously
         for idx, out in pending:
             res = jax.device_get(out)
             wall = time.perf_counter() - t0
@@ -96,7 +124,9 @@ def _outcome(res, k: int | None, wall: float):
     pick = (lambda a: a) if k is None else (lambda a: a[k])  # noqa: E731
     converged = bool(pick(res.converged))
     x = pick(res.x)
-    return SolverOutcome(x, "converged" if converged else "max_steps",
+    status = ("certified_failure" if bool(pick(res.below))
+              else "converged" if converged else "max_steps")
+    return SolverOutcome(x, status,
                          int(pick(res.iterations)), wall,
                          {"solver_converged": converged,
                           "solver_primal_residual": float(pick(res.primal_residual)),
@@ -143,13 +173,28 @@ def _one_each(cfgs, problems, cfg, devices, max_iters):
         pending = []
         for j, i in enumerate(range(w, min(w + window, len(problems)))):
             device = devices[j % len(devices)]
-            problem = jax.device_put(bucketed(problems[i]), device)
-            tol = jax.device_put(np.asarray(cfgs[i].tol, cfg.dtype), device)
-            out = run(problem, tol, eps=cfg.eps, max_iters=max_iters, rank=rank)
+            if cfg.equality:  # the shared exact program, see exact_nuclear_admm
+                stop = _stop_norm(cfgs[i], problems[i]) if cfg.certify_failure else None
+                out = exact_nuclear_admm(
+                    bucketed(problems[i]), None if stop is None else np.asarray(stop, cfg.dtype),
+                    eps=cfg.eps, max_iters=max_iters, rank=rank, device=device)
+            else:
+                problem = jax.device_put(bucketed(problems[i]), device)
+                tol = jax.device_put(np.asarray(cfgs[i].tol, cfg.dtype), device)
+                out = run(problem, tol, eps=cfg.eps, max_iters=max_iters, rank=rank)
             pending.append((i, out))  # dispatched asynchronously
         for i, out in pending:
             res = jax.device_get(out)
             yield i, _outcome(res, None, time.perf_counter() - t0)
+
+
+def _stop_norm(cfg, problem) -> float:
+    """The ``stop_norm`` of a solve: the certified-failure bound with ``certify_failure``
+    (-inf where the problem has no truth that fits its observations), else -inf (never)."""
+    from overparam.solvers._certify import failure_norm
+
+    stop = failure_norm(problem) if cfg.certify_failure else None
+    return float("-inf") if stop is None else stop
 
 
 def _nbytes(problem) -> int:
