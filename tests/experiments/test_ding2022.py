@@ -225,7 +225,11 @@ def test_phase_machinery_end_to_end(tmp_path, monkeypatch):
     monkeypatch.setitem(ding2022.PHASE_GRIDS, "quick", TINY_PHASE)
     result = reproduce("ding2022-phase", "quick", tmp_path, progress=False)
     assert len(result.runs) == 3 * 2 * 2 and result.ran == len(result.runs)
-    assert set(result.runs["status"]) <= {"converged", "max_steps", "singular_weights"}
+    runs = result.runs
+    assert set(runs["status"]) <= {"converged", "max_steps", "singular_weights",
+                                   "certified_failure"}
+    certified = runs[runs["status"] == "certified_failure"]
+    assert (certified["success"] == 0).all() and (certified["frob_error"] > 1e-5).all()
     c = ding2022.cells(result.runs)
     # m = 36 > 16 entries and p = 1 (every entry seen) always recover
     assert (c[c["x"].isin([36.0, 1.0])]["rate"] == 1).all() and len(c) == 6

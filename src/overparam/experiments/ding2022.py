@@ -4,7 +4,10 @@ recovery", Sec. 8: exact recovery by flat solutions (Fig. 3) and their regularit
 Flat minima are computed as the paper does, by its convex relaxation (``solver = {kind =
 "flat"}``: :math:`\\min \\|Y\\|_*` s.t. :math:`\\mathcal A(D_1^{-1}YD_2^{-1}) = b`, ADMM in
 float64 to relative residuals 1e-9), never by gradient descent; the baseline is plain
-nuclear-norm minimization (exact constraints, the same ADMM tolerance). Square ``d x d``
+nuclear-norm minimization by the same ADMM (exact constraints by projection, the same
+tolerance). Solves that fail stop as soon as the failure is certified (``certify_failure``:
+the truth is a feasible point with a larger (weighted) nuclear norm than an iterate, see
+:mod:`overparam.solvers._certify`); only verdicts and exact solves are used. Square ``d x d``
 problems with a unit-Frobenius truth of rank 2 (rank 3 for the network); a success is
 ``||X - M||_F < 1e-6``.
 
@@ -66,7 +69,11 @@ REF = "Ding, Drusvyatskiy, Fazel, Harchaoui 2022"
 RANK = 2  # truth rank (Sec. 8)
 NETWORK_R1, NETWORK_R2 = 2, 1  # the network's rank 3, split (our choice)
 FLAT = {"kind": "flat"}  # eps 1e-9, 50000 iterations, float64
-NUCLEAR = {"kind": "nuclear_norm", "tol": 0.0, "eps": 1e-9, "max_iters": 50_000}
+# Only verdicts and exact solves are used: failures stop once certified (status
+# certified_failure, see overparam.solvers.kinds.flat), successes solve to eps.
+FLAT_VERDICT = {**FLAT, "certify_failure": True}
+NUCLEAR = {"kind": "nuclear_norm", "tol": 0.0, "eps": 1e-9, "max_iters": 50_000,
+           "equality": True, "certify_failure": True}  # the flat solver's ADMM, D = I
 SENSING, BILINEAR, COMPLETION, NETWORK = ("gaussian_sensing", "bilinear_sensing",
                                           "bernoulli_completion", "quadratic_network")
 TITLES = {SENSING: "Gaussian sensing", BILINEAR: "bilinear sensing",
@@ -145,7 +152,8 @@ def _sweeps(name: str, grids: dict[str, Grid], reps: int, baselines: list,
         tables = [problem(kind, d, x, s) for kind, g in grids.items() for d in g.ds
                   for x in sorted(g.xs, reverse=True) for s in seeds]
         if tables:
-            out.append(SweepConfig(name=f"{name}-{label}", problem=tables[0], solver=FLAT,
+            out.append(SweepConfig(name=f"{name}-{label}", problem=tables[0],
+                                   solver=FLAT_VERDICT,
                                    grid={"problem": tables}, baselines=baselines,
                                    measures=measures, log_measures=[]))
     return out
