@@ -52,10 +52,18 @@ def batched_field_names(cls: type[BaseModel]) -> tuple[str, ...]:
 
 
 def batched_values(cfg: BaseModel | None) -> dict[str, Any]:
-    """The batched fields of ``cfg`` and their values (empty for None)."""
+    """The batched fields of ``cfg`` and their values (empty for None).
+
+    A batched field that holds a dict (``Batched[dict[str, float]]``, e.g. an optimizer's
+    ``hyperparams``) contributes its items, not itself: each item is a batched value.
+    """
     if cfg is None:
         return {}
-    return {name: getattr(cfg, name) for name in batched_field_names(type(cfg))}
+    out: dict[str, Any] = {}
+    for name in batched_field_names(type(cfg)):
+        value = getattr(cfg, name)
+        out.update(value if isinstance(value, dict) else {name: value})
+    return out
 
 
 def static_key(cfg: BaseModel | None) -> str:

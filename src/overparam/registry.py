@@ -184,11 +184,19 @@ MEASURE_NEEDS = frozenset({"factors", "objective", "key"})
 
 @dataclass(frozen=True)
 class OptimizerKind:
-    """An optimizer: ``factory(learning_rate, **options) -> optax.GradientTransformation``."""
+    """An optimizer: ``factory(learning_rate, **options) -> optax.GradientTransformation``.
+
+    ``batched`` names the factory's float keywords that are batched data of a run, like the
+    learning rate (e.g. SAM's ``rho``): a config gives them in ``optimizer.hyperparams`` (each
+    with the factory's default when unset), so a sweep over them compiles one program. The
+    factory must accept traced values for them, and check concrete ones. An update may use
+    the extra arguments the trainer passes (see :mod:`overparam.optim._extra_args`).
+    """
 
     name: str
     factory: Callable | str
     doc: str = ""
+    batched: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,6 +318,16 @@ def _register_builtins() -> None:
                                      "overparam.optim._group_rmsprop:group_rmsprop",
                                      "RMSprop with one second moment for all layers"))
     register_optimizer(OptimizerKind("adam", "optax:adam", "Adam"))
+    register_optimizer(OptimizerKind("sam", "overparam.optim._sam:sam",
+                                     "sharpness-aware minimization: the gradient at "
+                                     "theta + rho g/||g|| (Foret et al. 2021)", batched=("rho",)))
+    register_optimizer(OptimizerKind("sam1", "overparam.optim._sam:sam1",
+                                     "1-SAM: SAM's ascent per single measurement, averaged "
+                                     "(Wen, Ma, Li 2022)", batched=("rho",)))
+    register_optimizer(OptimizerKind("label_noise_gd",
+                                     "overparam.optim._label_noise:label_noise_gd",
+                                     "GD on targets y + sigma xi, xi ~ N(0, I) fresh each step "
+                                     "(Blanc et al. 2020)", batched=("sigma",)))
 
     register_executor(ExecutorKind("local", "overparam.sweep._local:LocalExecutor",
                                    "in-process, one thread per device"))

@@ -18,6 +18,11 @@ class MatrixProblem(NamedTuple):
     ``truth`` is None when unknown (a user's data set), in which case error measures are NaN.
     ``test`` optionally holds held-out measurements as a problem of its own (the test ratings
     of a real data set), scored by the ``test_error`` measure.
+
+    Optimizers that need more than the gradient (``sam1``, ``label_noise_gd``, see
+    :mod:`overparam.optim._extra_args`) change a batch through :attr:`weights`,
+    :meth:`reweighted` and :meth:`relabeled`; a problem of another type offers them to
+    support those optimizers.
     """
 
     operator: Operator
@@ -28,6 +33,23 @@ class MatrixProblem(NamedTuple):
     @property
     def shape(self) -> tuple[int, int]:
         return self.operator.shape
+
+    @property
+    def weights(self) -> Array:
+        """The measurements' weights (the operator's), shaped like ``observations``; 0 marks
+        padding or an unobserved entry."""
+        return self.operator.weights
+
+    def reweighted(self, weights: Array) -> "MatrixProblem":
+        """The problem with measurement weights ``weights`` (shaped like :attr:`weights`)."""
+        return self._replace(operator=self.operator.reweighted(weights))
+
+    def relabeled(self, observations: Array) -> "MatrixProblem":
+        """The problem with ``observations`` (same shape) in place of its own."""
+        if jnp.shape(observations) != jnp.shape(self.observations):
+            raise ValueError(f"observations must have shape {jnp.shape(self.observations)}, "
+                             f"got {jnp.shape(observations)}")
+        return self._replace(observations=observations)
 
     @property
     def pad_size(self) -> int | None:

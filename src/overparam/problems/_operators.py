@@ -39,6 +39,8 @@ class Operator(Protocol):
     - ``apply(x)`` / ``adjoint(r)``: :math:`\mathcal{A}` and :math:`\mathcal{A}^*` (jax).
     - ``count()``: :math:`k`, a jax integer scalar.
     - ``padded(size)``: the operator with weight-0 measurements appended up to ``size``.
+    - ``reweighted(weights)``: the same measurements with ``weights`` (shaped like
+      :attr:`weights`) instead (jax): e.g. one measurement alone, for per-measurement losses.
     - ``entry_mask()``: the ``(d1, d2)`` 0/1 mask when the measurements are entries of X,
       else None (solvers take a faster completion path when it is not None).
     - ``as_matrix()``: jax array ``(M, d1*d2)`` of all M measurements' :math:`A_i` as rows
@@ -66,6 +68,8 @@ class Operator(Protocol):
     def count(self) -> Array: ...
 
     def padded(self, size: int) -> "Operator": ...
+
+    def reweighted(self, weights: Array) -> "Operator": ...
 
     def entry_mask(self) -> Array | None: ...
 
@@ -160,6 +164,10 @@ class EntryMask(NamedTuple):
         del size
         return self
 
+    def reweighted(self, weights: Array) -> "EntryMask":
+        """The entries weighted by ``weights`` (shape (d1, d2)) instead of the mask."""
+        return EntryMask(weights)
+
     def entry_mask(self) -> Array:
         """The (d1, d2) 0/1 mask of observed entries."""
         return self.mask
@@ -234,6 +242,10 @@ class DenseSensing(NamedTuple):
         return DenseSensing(_pad_rows(self.matrix, pad), _pad_rows(self.weights, pad),
                             self.template)
 
+    def reweighted(self, weights: Array) -> "DenseSensing":
+        """The same rows with ``weights`` (shape (M,))."""
+        return DenseSensing(self.matrix, weights, self.template)
+
     def entry_mask(self) -> None:
         """None: the measurements are not entries of X."""
         return None
@@ -305,6 +317,10 @@ class RankOneSensing(NamedTuple):
         pad = _pad_amount(self.pad_size, size)
         return RankOneSensing(_pad_rows(self.left, pad), _pad_rows(self.right, pad),
                               _pad_rows(self.weights, pad))
+
+    def reweighted(self, weights: Array) -> "RankOneSensing":
+        """The same measurements with ``weights`` (shape (M,))."""
+        return RankOneSensing(self.left, self.right, weights)
 
     def entry_mask(self) -> None:
         """None: the measurements are not entries of X."""

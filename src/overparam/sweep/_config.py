@@ -5,14 +5,16 @@ in :mod:`overparam.registry`, discriminated by ``kind``; registering a kind rebu
 No JAX is imported here.
 """
 
+import inspect
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_serializer, model_validator
 from pydantic.fields import FieldInfo
 
 from overparam import registry
 from overparam.configs import (
     Batched,
+    FiniteFloat,
     KindConfig,
     NonNegFloat,
     NonNegInt,
@@ -35,11 +37,20 @@ def _known(names: list[str], reg: registry.Registry) -> list[str]:
 ALWAYS_MEASURED = ("frob_error", "success")  # final columns of every row (Ding et al.)
 
 class OptimizerConfig(Strict):
-    """An optax optimizer by name (see :data:`overparam.registry.OPTIMIZERS`); the step size
-    is batched, ``options`` are static keyword options."""
+    """An optax optimizer by name (see :data:`overparam.registry.OPTIMIZERS`).
+
+    Batched: the step size and the ``hyperparams``, the float options that the optimizer's
+    entry declares batched (e.g. ``{rho = 0.05}`` for ``sam``; each unset one takes the
+    factory's default, so every run of an optimizer has the same ones). ``options`` are
+    static keyword options (they choose the compiled program).
+    """
 
     name: str = "group_rmsprop"
     learning_rate: Batched[PosFloat] = 1e-3
+    hyperparams: Batched[dict[str, FiniteFloat]] = Field(
+        default_factory=dict, validate_default=True,
+        description="batched float options of the optimizer (those its registry entry "
+        "declares batched), e.g. sam's rho; swept without recompiling")
     options: dict[str, float] = Field(default_factory=dict,
                                       description="extra keyword options of the optimizer")
 
@@ -52,16 +63,65 @@ class OptimizerConfig(Strict):
                              f"(one of {', '.join(map(repr, valid))})")
         return name
 
+    @field_validator("hyperparams")
+    @classmethod
+    def _declared_hyperparams(cls, hyperparams: dict[str, float], info) -> dict[str, float]:
+        """Only the entry's batched names; the unset ones filled with the factory's defaults,
+        and the values checked by the factory."""
+        name = info.data.get("name")
+        if name is None:  # the name failed validation; that error is reported
+            return hyperparams
+        entry = registry.OPTIMIZERS.get(name)
+        unknown = sorted(set(hyperparams) - set(entry.batched))
+        if unknown:
+            declared = ", ".join(map(repr, entry.batched)) or "none"
+            raise ValueError(f"optimizer {name!r} has no batched hyperparameter {unknown[0]!r}"
+                             f"{closest(unknown[0], entry.batched)} (its batched ones: "
+                             f"{declared}; static options go in optimizer.options)")
+        if not entry.batched:
+            return hyperparams
+        factory = registry.resolve(entry.factory)
+        full = {**_defaults(factory, entry.batched, name), **hyperparams}
+        factory(1.0, **full)  # its own checks of the values (e.g. rho >= 0)
+        return full
+
     @model_validator(mode="after")
     def _check_options(self):
         if not self.options:
             return self
-        factory = registry.resolve(registry.OPTIMIZERS.get(self.name).factory)
+        entry = registry.OPTIMIZERS.get(self.name)
+        batched = sorted(set(self.options) & set(entry.batched))
+        if batched:
+            raise ValueError(f"options.{batched[0]}: {batched[0]!r} is a batched "
+                             f"hyperparameter of optimizer {self.name!r}; give it as "
+                             f"optimizer.hyperparams.{batched[0]}")
+        factory = registry.resolve(entry.factory)
         try:
-            factory(self.learning_rate, **self.options)
+            factory(self.learning_rate, **self.hyperparams, **self.options)
         except TypeError as e:
             raise ValueError(f"bad options for optimizer {self.name!r}: {e}") from None
         return self
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler):
+        """Empty ``hyperparams`` are left out, so optimizers without any keep their run ids."""
+        data = handler(self)
+        if isinstance(data, dict) and not data.get("hyperparams", True):
+            del data["hyperparams"]
+        return data
+
+
+def _defaults(factory, names: tuple[str, ...], optimizer: str) -> dict[str, float]:
+    """The defaults of ``factory``'s keywords ``names``."""
+    params = inspect.signature(factory).parameters
+    out = {}
+    for n in names:
+        default = params[n].default if n in params else inspect.Parameter.empty
+        if default is inspect.Parameter.empty:
+            raise ValueError(f"optimizer {optimizer!r}: its factory needs a default for the "
+                             f"batched hyperparameter {n!r}")
+        out[n] = float(default)
+    return out
 
 
 class TrainConfig(Strict):

@@ -16,6 +16,12 @@ Hyperparameters are batched data, one nested dict per run::
 optimizer factory, ``objective`` entries to the objective. With ``batch_size`` set, each step
 draws a minibatch ``problem.minibatch(key, batch_size)`` from the run's own key; the stop and
 divergence rules then see the minibatch loss.
+
+The optimizer's update gets, beyond the gradient, optax extra arguments: ``grad_fn`` (the
+objective's gradient on the step's batch, or on a changed batch, at any parameters),
+``batch`` and a fresh ``key`` of the step (see :mod:`overparam.optim._extra_args`). Plain
+optax transformations ignore them, and nothing is computed for an update that does not use
+them.
 """
 
 from collections.abc import Callable, Sequence
@@ -37,6 +43,7 @@ from overparam.types import Array, HParams, Params, Problem
 Objective = Callable[[Model, Params, Problem, HParams], tuple[Array, Array]]
 
 TRAIN_HPARAMS = ("stop_loss", "max_steps", "divergence_factor")
+OPTIMIZER_STREAM = 0x6F707469  # folded into the run key for the optimizer's step keys
 HPARAM_SECTIONS = ("model", "objective", "optimizer", "train")
 
 
@@ -90,7 +97,8 @@ def make_trainer(
       model: what is trained.
       objective: ``objective(model, params, batch, hparams) -> (total, fit)``.
       optimizer: a name from :data:`overparam.registry.OPTIMIZERS`; its step size is
-        ``hparams["optimizer"]["learning_rate"]`` (batched data).
+        ``hparams["optimizer"]["learning_rate"]`` (batched data), and the other entries of
+        ``hparams["optimizer"]`` (e.g. SAM's ``rho``) are its batched hyperparameters.
       optimizer_options: static keyword options of the optimizer.
       log_every: steps between logged measures.
       logs_per_segment: logging intervals per call of ``advance``.
@@ -111,14 +119,25 @@ def make_trainer(
     log_measures, final_measures = tuple(log_measures), tuple(final_measures)
     cut = {n for n in log_measures if get_measure(n).top_k} if top_k is not None else set()
 
-    def opt(hp: HParams) -> optax.GradientTransformation:
-        return make_optimizer(optimizer, **hp["optimizer"], **options)
+    def opt(hp: HParams) -> optax.GradientTransformationExtraArgs:
+        return optax.with_extra_args_support(
+            make_optimizer(optimizer, **hp["optimizer"], **options))
 
     def fit_and_grad(params, batch, hp):
         (_, fit), grads = jax.value_and_grad(
             lambda p: objective(model, p, batch, hp["objective"]), has_aux=True
         )(params)
         return fit, grads
+
+    def step_args(state: TrainState, batch, hp) -> dict:
+        """The update's extra arguments at this step (:mod:`overparam.optim._extra_args`)."""
+
+        def grad_fn(params, other=None):
+            return fit_and_grad(params, batch if other is None else other, hp)[1]
+
+        stream = jax.random.fold_in(state.key, OPTIMIZER_STREAM)
+        return {"grad_fn": grad_fn, "batch": batch,
+                "key": jax.random.fold_in(stream, state.step)}
 
     def bound_objective(hp):
         return bind_objective(objective, model, hp["objective"])
@@ -162,7 +181,8 @@ def make_trainer(
             [CONVERGED, DIVERGED, MAX_STEPS],
             RUNNING,
         ).astype(jnp.int32)
-        updates, opt_state = opt(hp).update(grads, state.opt_state, state.params)
+        updates, opt_state = opt(hp).update(grads, state.opt_state, state.params,
+                                            **step_args(state, batch, hp))
         moving = status == RUNNING
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(moving, a, b), new, old)  # noqa: E731
         return TrainState(
