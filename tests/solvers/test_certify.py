@@ -177,3 +177,30 @@ def test_exact_options_are_validated():
         NuclearNormConfig(tol=0.0, equality=True, backend="cvxpy")
     with pytest.raises(ValidationError, match="certify_failure = true needs equality"):
         NuclearNormConfig(tol=0.0, certify_failure=True)
+
+
+def test_flat_batched_path_agrees_with_one_solve_each(x64, monkeypatch):
+    # The accelerator path (vmap over solves of one shape), run here on one CPU device by
+    # pretending the backend is a GPU: the same statuses and solutions as solve_one.
+    from overparam.solvers.kinds import flat as flat_kind
+
+    problems = [build({"kind": "gaussian_sensing", "d1": 5, "d2": 5, "rank": 1, "m": 14,
+                       "seed": s}) for s in range(2)]
+    problems.append(build({"kind": "bilinear_sensing", "d1": 5, "d2": 5, "rank": 1, "m": 10,
+                           "seed": 0}))
+    problems += [build({"kind": "bernoulli_completion", "d1": 10, "d2": 10, "rank": 2,
+                        "p": 0.5, "seed": s}) for s in range(2)]
+    problems.append(build({"kind": "bernoulli_completion", "d1": 6, "d2": 6, "rank": 1,
+                           "p": 0.05, "seed": 0}))  # an empty row: singular weights
+    cfgs = [FlatConfig(certify_failure=i % 2 == 0) for i in range(len(problems))]
+    ref = [solve_one(c, p) for c, p in zip(cfgs, problems)]
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    got = dict(flat_kind.solve(cfgs, problems, devices=jax.devices()[:1], max_batch=2))
+    assert sorted(got) == list(range(len(problems)))
+    for i, r in enumerate(ref):
+        print(i, r.status, got[i].status, r.iterations, got[i].iterations)
+        assert got[i].status == r.status
+        assert got[i].iterations == r.iterations
+        np.testing.assert_allclose(np.asarray(got[i].x), np.asarray(r.x), atol=1e-9,
+                                   equal_nan=True)
+    assert {r.status for r in ref} >= {"converged", "certified_failure", "singular_weights"}

@@ -47,14 +47,45 @@ def exact_nuclear_admm(problem, stop_norm, *, eps: float, max_iters: int, rank=N
     (None: the default device). Dispatched asynchronously."""
     import jax
 
-    from overparam.solvers import affine_set, nuclear_norm_min
+    from overparam.solvers import nuclear_norm_min
 
     def exact_admm(target, stop_norm, eps, max_iters, rank):
         return nuclear_norm_min(target, tol=0.0, eps=eps, max_iters=max_iters, svt_rank=rank,
                                 equality=True, stop_norm=stop_norm)
 
-    target = problem if problem.operator.entry_mask() is not None else affine_set(problem)
+    target = exact_target(problem)
     if device is not None:
         target, stop_norm = jax.device_put((target, stop_norm), device)
     run = cached_jit("exact_nuclear_admm", exact_admm, ("eps", "max_iters", "rank"))
     return run(target, stop_norm, eps=eps, max_iters=max_iters, rank=rank)
+
+
+def exact_target(problem):
+    """What the exact ADMM solves: an entry-sampling problem itself, any other problem's
+    :class:`~overparam.solvers.AffineSet` (host-side)."""
+    from overparam.solvers import affine_set
+
+    return problem if problem.operator.entry_mask() is not None else affine_set(problem)
+
+
+def exact_nuclear_admm_batched(targets, stop_norms, *, eps: float, max_iters: int,
+                               device=None):
+    """:func:`exact_nuclear_admm` of several :func:`exact_target` of one shape at once
+    (``vmap``; for accelerators, where one solve leaves the device mostly idle): ``targets``
+    a list, ``stop_norms`` an array of one scalar each (-inf: never stop early). Returns the
+    batched result, dispatched asynchronously."""
+    import jax
+    import jax.numpy as jnp
+
+    from overparam.solvers import nuclear_norm_min
+
+    def batched(targets, stops, eps, max_iters):
+        return jax.vmap(lambda t, s: nuclear_norm_min(
+            t, tol=0.0, eps=eps, max_iters=max_iters, equality=True, stop_norm=s))(
+            targets, stops)
+
+    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *targets)
+    if device is not None:
+        stacked, stop_norms = jax.device_put((stacked, stop_norms), device)
+    run = cached_jit("exact_nuclear_admm_batched", batched)
+    return run(stacked, stop_norms, eps=eps, max_iters=max_iters)

@@ -44,6 +44,8 @@ from overparam.solvers.kinds._base import (
     bucketed,
     cached_jit,
     exact_nuclear_admm,
+    exact_nuclear_admm_batched,
+    exact_target,
 )
 
 FLAT_EPS = 1e-9
@@ -66,11 +68,17 @@ class FlatConfig(SolverConfigBase):
 
 
 def solve(cfgs, problems, *, devices, max_batch):
-    """Each problem as its own call (the weights are per problem), in order; matrix solves
-    are dispatched two per device at a time, so several devices (and the host's work on the
-    next problems' weights and factors) overlap."""
-    del max_batch
+    """On the CPU each problem as its own call (the weights are per problem), in order,
+    matrix solves dispatched two per device at a time, so several devices (and the host's
+    work on the next problems' weights and factors) overlap. Elsewhere (GPU) the matrix
+    solves of one shape are ``vmap``-ed in batches of ``max_batch``: a batch waits for its
+    slowest solve, which certified failures (``certify_failure``) keep short."""
+    import jax
+
     devices = list(devices) or [None]
+    if jax.default_backend() != "cpu":
+        yield from _batched(cfgs, problems, devices, max_batch)
+        return
     window = 2 * len(devices)
     for w in range(0, len(problems), window):
         t0 = time.perf_counter()
@@ -110,6 +118,17 @@ class _Pending(NamedTuple):
 
 
 def _start(cfg: FlatConfig, problem, device) -> _Pending:
+    pending, rescaled, stop = _prepare(cfg, problem)
+    if pending.outcome is not None:
+        return pending
+    res = exact_nuclear_admm(rescaled, stop, eps=cfg.eps, max_iters=cfg.max_iters,
+                             device=device)
+    return pending._replace(result=res)
+
+
+def _prepare(cfg: FlatConfig, problem):
+    """The host's part before a matrix solve: ``(pending, rescaled problem, stop_norm)``,
+    or a finished outcome (robust PCA, vectors, singular weights) in ``pending``."""
     import jax.numpy as jnp
     import numpy as np
 
@@ -118,24 +137,62 @@ def _start(cfg: FlatConfig, problem, device) -> _Pending:
     from overparam.solvers._flat import flat_weights, rescaled_problem
 
     if isinstance(problem, RobustPCAProblem):
-        return _Pending(_robust_pca(cfg, problem))
+        return _Pending(_robust_pca(cfg, problem)), None, None
     if problem.shape[1] == 1:
-        return _Pending(_vector(cfg, problem))
+        return _Pending(_vector(cfg, problem)), None, None
     dtype = problem.observations.dtype
     w = flat_weights(problem.operator)
     if w.singular:
         x = jnp.full(problem.shape, jnp.nan, dtype)
         return _Pending(SolverOutcome(x, "singular_weights", 0, 0.0,
-                                      {"solver_converged": False}))
+                                      {"solver_converged": False})), None, None
     stop = None
     if cfg.certify_failure:  # -inf (never) where the truth is unknown or does not fit
         from overparam.solvers._certify import failure_norm
 
         stop = failure_norm(problem, np.linalg.inv(w.d1_inv), np.linalg.inv(w.d2_inv))
         stop = np.asarray(-np.inf if stop is None else stop, dtype)
-    res = exact_nuclear_admm(rescaled_problem(bucketed(problem), w), stop, eps=cfg.eps,
-                             max_iters=cfg.max_iters, device=device)
-    return _Pending(None, cfg, problem, w, res)
+    return (_Pending(None, cfg, problem, w),
+            rescaled_problem(bucketed(problem), w), stop)
+
+
+def _batched(cfgs, problems, devices, max_batch):
+    """The accelerator path of :func:`solve`: matrix solves grouped by the shapes of what
+    the ADMM solves, ``vmap``-ed ``max_batch`` at a time, batches spread over ``devices``."""
+    import jax
+    import numpy as np
+
+    groups: dict = {}
+    for i, (cfg, problem) in enumerate(zip(cfgs, problems)):
+        t0 = time.perf_counter()
+        pending, rescaled, stop = _prepare(cfg, problem)
+        if pending.outcome is not None:
+            yield i, pending.outcome._replace(wall_time_s=time.perf_counter() - t0)
+            continue
+        target = exact_target(rescaled)
+        stop = -np.inf if stop is None else float(stop)
+        key = (cfg.eps, cfg.max_iters, jax.tree.structure(target),
+               tuple(np.shape(x) for x in jax.tree.leaves(target)))
+        groups.setdefault(key, []).append((i, pending, target, stop))
+    size = max(1, max_batch or 1)
+    calls = [(key, members[k:k + size]) for key, members in groups.items()
+             for k in range(0, len(members), size)]
+    for c in range(0, len(calls), len(devices)):
+        t0 = time.perf_counter()
+        flight = []
+        for j, (key, chunk) in enumerate(calls[c:c + len(devices)]):
+            dtype = chunk[0][2].x0.dtype if hasattr(chunk[0][2], "x0") else \
+                chunk[0][2].observations.dtype
+            res = exact_nuclear_admm_batched(
+                [t for _, _, t, _ in chunk], np.asarray([s for *_, s in chunk], dtype),
+                eps=key[0], max_iters=key[1], device=devices[j % len(devices)])
+            flight.append((chunk, res))
+        for chunk, res in flight:
+            res = jax.device_get(res)
+            for k, (i, pending, _, _) in enumerate(chunk):
+                one = jax.tree.map(lambda a, k=k: a[k], res)
+                out = _finish(pending._replace(result=one))
+                yield i, out._replace(wall_time_s=time.perf_counter() - t0)
 
 
 def _finish(pending: _Pending):
