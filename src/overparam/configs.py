@@ -87,6 +87,8 @@ class KindConfig(Strict):
       capacity warning when it cannot represent the truth).
     * ``check_problem(problem)``: raise ValueError when a model config does not fit the
       problem's config (e.g. square layers needed).
+    * ``check_model(model)``: raise ValueError when an objective config does not fit the
+      model's config (e.g. a term defined for two-factor models only).
     """
 
     def estimated_bytes(self, itemsize: int, problem: "KindConfig | None" = None) -> int:

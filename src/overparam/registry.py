@@ -287,7 +287,7 @@ def _register_builtins() -> None:
     from overparam.models.kinds import deep_factorization as deep
     from overparam.models.kinds import hadamard, symmetric, two_factor
     from overparam.objectives.kinds import robust_pca as rpca_fit
-    from overparam.objectives.kinds import squared
+    from overparam.objectives.kinds import squared, trace_penalty
     from overparam.problems.kinds import bernoulli_completion as bern
     from overparam.problems.kinds import bilinear_sensing as bil
     from overparam.problems.kinds import completion, entries, movielens, npz_file, sensing
@@ -382,6 +382,8 @@ def _register_builtins() -> None:
     register_problem(ProblemKind("sparse_recovery", sparse.SparseRecoveryConfig, sparse.build))
     register_objective(ObjectiveKind("robust_pca", rpca_fit.RobustPCAObjectiveConfig,
                                      rpca_fit.build))
+    register_objective(ObjectiveKind("trace_penalty", trace_penalty.TracePenaltyConfig,
+                                     trace_penalty.build))
     register_measure(MeasureSpec("frob_error", "overparam.measures._exact_recovery:frob_error",
                                  "||X - M||_F, absolute (Ding et al. 2022's error)"))
     register_measure(MeasureSpec("success", "overparam.measures._exact_recovery:success",

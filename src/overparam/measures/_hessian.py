@@ -255,6 +255,17 @@ def exact_hessian_blocks(model, params: Params, local: LocalLeastSquares) -> Arr
                                                                               local)
 
 
+def exact_scaled_hessian_trace(model, params: Params, local: LocalLeastSquares) -> Array:
+    """The paper's scaled trace of the Hessian of ``local``'s model, exactly: the blocks of
+    :func:`exact_hessian_blocks` over ``model.info["factor_rows"]``, summed (NaN when the
+    model has no ``factor_rows`` matching its parameter arrays)."""
+    rows = model.info.get("factor_rows")
+    if rows is None or len(rows) != len(jax.tree.leaves(params)):
+        return _nan(params)
+    blocks = exact_hessian_blocks(model, params, local)
+    return jnp.sum(blocks / jnp.asarray(rows, blocks.dtype))
+
+
 # ----- Hutchinson and Lanczos on Hessian-vector products --------------------------------------
 
 
@@ -398,10 +409,9 @@ def scaled_hessian_trace(ctx) -> Array:
     if rows is None or len(rows) != len(jax.tree.leaves(ctx.params)):
         return _nan(ctx.params)
     local = _exact_local(ctx)
-    if local is None:
-        blocks = jnp.mean(hutchinson_samples(_total(ctx), ctx.params, _key(ctx)), axis=0)
-    else:
-        blocks = exact_hessian_blocks(ctx.model, ctx.params, local)
+    if local is not None:
+        return exact_scaled_hessian_trace(ctx.model, ctx.params, local)
+    blocks = jnp.mean(hutchinson_samples(_total(ctx), ctx.params, _key(ctx)), axis=0)
     return jnp.sum(blocks / jnp.asarray(rows, blocks.dtype))
 
 

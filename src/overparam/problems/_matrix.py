@@ -1,9 +1,11 @@
 """Low-rank matrix recovery problems: ground truth, operator and observations."""
 
+from operator import index
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from overparam.problems._operators import DenseSensing, EntryMask, Operator, RankOneSensing
 from overparam.types import Array
@@ -22,7 +24,8 @@ class MatrixProblem(NamedTuple):
     Optimizers that need more than the gradient (``sam1``, ``label_noise_gd``, see
     :mod:`overparam.optim._extra_args`) change a batch through :attr:`weights`,
     :meth:`reweighted` and :meth:`relabeled`; a problem of another type offers them to
-    support those optimizers.
+    support those optimizers. :meth:`minibatch` hands out the per-step minibatches of
+    ``train.batch_size``.
     """
 
     operator: Operator
@@ -43,6 +46,56 @@ class MatrixProblem(NamedTuple):
     def reweighted(self, weights: Array) -> "MatrixProblem":
         """The problem with measurement weights ``weights`` (shaped like :attr:`weights`)."""
         return self._replace(operator=self.operator.reweighted(weights))
+
+    @property
+    def num_measurements(self) -> Array:
+        """The number k of real measurements (weight > 0), a jax integer scalar."""
+        return self.operator.count()
+
+    def minibatch(self, key: Array, size: int) -> "MatrixProblem":
+        r"""``size`` of the real measurements, drawn uniformly without replacement from ``key``.
+
+        The minibatch is this problem reweighted (:meth:`reweighted`): a drawn measurement
+        keeps its weight, every other one gets weight 0. So it has this problem's type and
+        static shapes (it runs under jit and vmap, for all operators, entry masks included),
+        and its :func:`~overparam.objectives.squared_loss` is the (weighted) mean over the
+        drawn measurements: with 0/1 weights, :math:`\frac{1}{s}\sum_{i\in S} r_i^2`.
+
+        The draw: each measurement gets a uniform score from ``key``, padding and unobserved
+        entries (weight 0) the worst one, and the ``size`` best are kept (``lax.top_k``); the
+        kept set is a uniform ``size``-subset of the k real measurements, so each is drawn
+        with probability ``size / k`` and padding never is. Without replacement within one
+        draw; draws from different keys are independent. (Scores are uniform floats of the
+        weights' dtype; ties, of probability about ``M**2 / 2**24`` in float32, are broken by
+        position.)
+
+        Cost: a step on the minibatch costs a full-batch step (every one of the M
+        measurements is applied, the undrawn ones weighted by 0) plus an ``O(M log size)``
+        top-k. Gathering the drawn rows would be cheaper for large sensing operators, but
+        would change the operator's shape, and entry masks have no rows to gather.
+
+        ``size`` above k: all k real measurements are drawn (the minibatch is the problem);
+        ``overparam.run`` refuses a ``train.batch_size`` above a run's k before training.
+
+        Args:
+          key: a PRNG key.
+          size: Python int >= 1, the number of measurements drawn.
+
+        Returns:
+          A :class:`MatrixProblem` like this one, with the minibatch's weights.
+        """
+        try:
+            size = index(size)
+        except TypeError:
+            raise ValueError(f"size must be an integer, got {size!r}") from None
+        _check_positive(size=size)
+        w = self.weights
+        flat = w.reshape(-1)
+        dtype = flat.dtype if jnp.issubdtype(flat.dtype, jnp.floating) else jnp.float32
+        score = jnp.where(flat > 0, jax.random.uniform(key, flat.shape, dtype), 2.0)
+        _, drawn = lax.top_k(-score, min(size, flat.shape[0]))  # the smallest scores
+        keep = jnp.zeros(flat.shape, flat.dtype).at[drawn].set(1)
+        return self.reweighted((flat * keep).reshape(w.shape))
 
     def relabeled(self, observations: Array) -> "MatrixProblem":
         """The problem with ``observations`` (same shape) in place of its own."""

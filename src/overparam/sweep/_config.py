@@ -192,6 +192,9 @@ class RunConfig(Strict):
     def _model_fits_problem(self):
         if self.model is not None:
             self.model.check_problem(self.problem)
+            check_model = getattr(self.objective, "check_model", None)
+            if check_model is not None:
+                check_model(self.model)
         return self
 
     @property

@@ -84,6 +84,14 @@ def _prepare_problems(runs: Sequence[RunConfig], cache: ProblemCache) -> None:
             raise ConfigError(f"train.batch_size: problem kind {r.problem.kind!r} hands out no "
                               "minibatches (its problem has no minibatch(key, size)); leave "
                               "batch_size unset to train on the whole problem")
+        if (r.train is not None and r.train.batch_size is not None
+                and hasattr(problem, "num_measurements")):
+            with dtype_context(r.dtype):
+                real = int(problem.num_measurements)
+            if r.train.batch_size > real:
+                raise ConfigError(f"train.batch_size: {r.train.batch_size} is more than the "
+                                  f"{real} measurements of the {r.problem.kind!r} problem; "
+                                  "use at most that many, or leave batch_size unset")
         if r.solver is not None and r.solver.kind == "truth" and problem.truth is None:
             raise DataError(f"{getattr(r.problem, 'path', r.problem.kind)}: baseline 'truth' "
                             "needs a problem with a known ground truth")
