@@ -29,12 +29,12 @@ class BilinearSensingConfig(UnitLowRankConfig):
 
 def build(cfg: BilinearSensingConfig, dtype):
     import jax
-    import jax.numpy as jnp
 
     from overparam.problems import rank_one_sensing_problem
+    from overparam.problems._random import normal
     from overparam.problems.kinds._unit import measurement_key, unit_truth
 
     ka, kb = jax.random.split(measurement_key(cfg.seed, cfg.m))
-    a = jax.random.normal(ka, (cfg.m, cfg.d1), jnp.float32).astype(dtype)
-    b = jax.random.normal(kb, (cfg.m, cfg.d2), jnp.float32).astype(dtype)
+    a = normal(ka, (cfg.m, cfg.d1), dtype)
+    b = normal(kb, (cfg.m, cfg.d2), dtype)
     return rank_one_sensing_problem(unit_truth(cfg, dtype), a, b)

@@ -39,15 +39,15 @@ class GaussianSensingConfig(UnitLowRankConfig):
 
 
 def build(cfg: GaussianSensingConfig, dtype):
-    import jax
     import jax.numpy as jnp
 
     from overparam.problems import sensing_problem
+    from overparam.problems._random import normal
     from overparam.problems.kinds._unit import measurement_key, signed_psd_truth, unit_truth
 
     d1, d2, m = cfg.d1, cfg.d2, cfg.m
     key = measurement_key(cfg.seed, m)
-    g = jax.random.normal(key, (m, d1 * d2), jnp.float32).astype(dtype)  # row i: vec(G_i)
+    g = normal(key, (m, d1 * d2), dtype)  # row i: vec(G_i)
     if cfg.symmetric:
         truth = signed_psd_truth(cfg.seed, d1, cfg.rank, 0, dtype)
         g = g.reshape(m, d1, d2)

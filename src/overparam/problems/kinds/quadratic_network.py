@@ -63,13 +63,11 @@ class QuadraticNetworkConfig(KindConfig):
 
 
 def build(cfg: QuadraticNetworkConfig, dtype):
-    import jax
-    import jax.numpy as jnp
 
     from overparam.problems import rank_one_sensing_problem
+    from overparam.problems._random import normal
     from overparam.problems.kinds._unit import measurement_key, signed_psd_truth
 
     truth = signed_psd_truth(cfg.seed, cfg.d, cfg.r1, cfg.r2, dtype)
-    x = jax.random.normal(measurement_key(cfg.seed, cfg.m), (cfg.m, cfg.d),
-                          jnp.float32).astype(dtype)
+    x = normal(measurement_key(cfg.seed, cfg.m), (cfg.m, cfg.d), dtype)
     return rank_one_sensing_problem(truth, x, x)

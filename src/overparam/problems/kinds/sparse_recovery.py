@@ -63,13 +63,11 @@ def sparse_truth(seed: int, d: int, s: int, dtype):
 
 
 def build(cfg: SparseRecoveryConfig, dtype):
-    import jax
-    import jax.numpy as jnp
 
     from overparam.problems import sensing_problem
+    from overparam.problems._random import normal
     from overparam.problems.kinds._unit import measurement_key
 
     truth = sparse_truth(cfg.seed, cfg.d, cfg.s, dtype)
-    a = jax.random.normal(measurement_key(cfg.seed, cfg.m), (cfg.m, cfg.d),
-                          jnp.float32).astype(dtype)
+    a = normal(measurement_key(cfg.seed, cfg.m), (cfg.m, cfg.d), dtype)
     return sensing_problem(truth, a)
