@@ -22,8 +22,12 @@ def test_quick_profile_claims_hold(name, tmp_path):
     expected = {"converged"} if EXPERIMENTS[name].converges else {"converged", "max_steps"}
     solver = runs["method"] != "gd"
     assert set(runs.loc[~solver, "status"]) <= expected, runs[["run_id", "status"]]
-    # a flat solve with singular weights (e.g. completion with an empty row) is data
-    assert set(runs.loc[solver, "status"]) <= expected | {"singular_weights"}, runs["status"]
+    # a flat solve with singular weights (e.g. completion with an empty row) is data, and so
+    # is a failure certified before convergence (certify_failure): a failure, never a success
+    assert set(runs.loc[solver, "status"]) <= expected | {"singular_weights",
+                                                          "certified_failure"}, runs["status"]
+    certified = runs[runs["status"] == "certified_failure"]
+    assert (certified["success"] == 0).all() and (certified["frob_error"] > 1e-5).all()
     if (~solver).any():  # solver-only experiments have no trajectories
         assert len(pd.read_parquet(d / "trajectories.parquet"))
     assert result.figures and all(p.is_file() for p in result.figures)
