@@ -169,6 +169,13 @@ class MeasureSpec:
       needs: what the measure uses beyond the prediction: ``"factors"`` (the model's own
         parameters, so a baseline's bare matrix gives NaN), ``"objective"`` (the run's
         objective), ``"key"`` (a PRNG key, e.g. for Hutchinson probes).
+      references: solver kinds whose solution of the run's own problem the measure compares
+        to (e.g. ``("flat",)``). A sweep that logs such a measure solves each training
+        problem once with that kind at its default config, in float64, and hands the result
+        to the measure as ``ctx.problem.references[kind]`` (see
+        :func:`overparam.sweep.attach_references`): ``{"x": the solution matrix, "hessian_trace":
+        the Hessian trace at its factors (NaN without factors)}``, in the run's dtype.
+        Baseline rows get no references (the measure is then NaN).
     """
 
     name: str
@@ -177,6 +184,7 @@ class MeasureSpec:
     vector: bool = False
     top_k: bool = False
     needs: frozenset[str] = field(default_factory=frozenset)
+    references: tuple[str, ...] = ()
 
 
 MEASURE_NEEDS = frozenset({"factors", "objective", "key"})
@@ -197,6 +205,7 @@ class OptimizerKind:
     factory: Callable | str
     doc: str = ""
     batched: tuple[str, ...] = ()
+    problem_needs: tuple[str, ...] = ()  # attributes its batch must have (e.g. "weights")
 
 
 @dataclass(frozen=True)
@@ -282,6 +291,21 @@ def _hessian_measures() -> list[MeasureSpec]:
     ]
 
 
+def _reference_measures() -> list[MeasureSpec]:
+    """Comparisons with the problem's convex flat solution
+    (:mod:`overparam.measures._references`)."""
+    r = "overparam.measures._references:"
+    return [
+        MeasureSpec("distance_to_flat", r + "distance_to_flat",
+                    "||X - X_flat||_F / ||X_flat||_F against the problem's flat solution "
+                    "(Ding et al. 2022's convex relaxation, solved once per problem)",
+                    references=("flat",)),
+        MeasureSpec("flat_trace_gap", r + "flat_trace_gap",
+                    "hessian_trace / (the flat factors' Hessian trace) - 1",
+                    needs=frozenset({"factors", "objective", "key"}), references=("flat",)),
+    ]
+
+
 def _register_builtins() -> None:
     """The kinds overparam ships; one line each."""
     from overparam.models.kinds import deep_factorization as deep
@@ -323,11 +347,13 @@ def _register_builtins() -> None:
                                      "theta + rho g/||g|| (Foret et al. 2021)", batched=("rho",)))
     register_optimizer(OptimizerKind("sam1", "overparam.optim._sam:sam1",
                                      "1-SAM: SAM's ascent per single measurement, averaged "
-                                     "(Wen, Ma, Li 2022)", batched=("rho",)))
+                                     "(Wen, Ma, Li 2022)", batched=("rho",),
+                                     problem_needs=("weights", "reweighted")))
     register_optimizer(OptimizerKind("label_noise_gd",
                                      "overparam.optim._label_noise:label_noise_gd",
                                      "GD on targets y + sigma xi, xi ~ N(0, I) fresh each step "
-                                     "(Blanc et al. 2020)", batched=("sigma",)))
+                                     "(Blanc et al. 2020)", batched=("sigma",),
+                                     problem_needs=("weights", "observations", "relabeled")))
 
     register_executor(ExecutorKind("local", "overparam.sweep._local:LocalExecutor",
                                    "in-process, one thread per device"))
@@ -369,6 +395,7 @@ def _register_builtins() -> None:
         MeasureSpec("alignment_offdiag", m + "alignment_offdiag",
                     "mean |off-diagonal| of U^T grad l(W) V (Fig. 3, right)"),
         *_hessian_measures(),
+        *_reference_measures(),
     ]:
         register_measure(spec)
 

@@ -66,7 +66,7 @@ def test_support_size_counts_entries_above_the_threshold():
 
     from overparam.measures import compute_measures
     from overparam.problems import MatrixProblem
-    from overparam.sweep._work import MATRIX
+    from overparam.sweep._references import MATRIX
 
     x = jnp.asarray([[0.5], [1e-7], [-2e-6], [0.0], [-1e-6]])
     problem = MatrixProblem(None, None, None)

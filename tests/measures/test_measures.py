@@ -98,6 +98,9 @@ def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
         t = low_rank_truth(jax.random.PRNGKey(0), 4, 4, 1, dt)
         problem = make_completion(jax.random.PRNGKey(1), t, 8)
         problem = problem._replace(test=make_completion(jax.random.PRNGKey(5), t, 4))
+        # a reference solution for the measures that compare with one (distance_to_flat)
+        problem = problem._replace(references={"flat": {"x": t, "hessian_trace":
+                                                        jnp.asarray(2.0, dt)}})
         keys = jax.random.split(jax.random.PRNGKey(2), 3)
         params = jax.vmap(lambda k: model.init(k, 0.5, dt))(keys)
         fn = get_measure(name).fn

@@ -19,7 +19,10 @@ class MatrixProblem(NamedTuple):
     ``observations`` has the shape of ``operator.apply(X)``; entries with weight 0 are ignored.
     ``truth`` is None when unknown (a user's data set), in which case error measures are NaN.
     ``test`` optionally holds held-out measurements as a problem of its own (the test ratings
-    of a real data set), scored by the ``test_error`` measure.
+    of a real data set), scored by the ``test_error`` measure. ``references`` holds baseline
+    solutions of this problem that measures compare a run with (by solver kind, e.g.
+    ``{"flat": {"x": ..., "hessian_trace": ...}}``; see
+    :func:`overparam.sweep.attach_references`), or None.
 
     Optimizers that need more than the gradient (``sam1``, ``label_noise_gd``, see
     :mod:`overparam.optim._extra_args`) change a batch through :attr:`weights`,
@@ -32,6 +35,7 @@ class MatrixProblem(NamedTuple):
     observations: Array
     truth: Array | None
     test: "MatrixProblem | None" = None
+    references: dict | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -114,7 +118,7 @@ class MatrixProblem(NamedTuple):
         """The problem with weight-0 measurements (observation 0) appended up to ``size``.
 
         Problems whose measurement shape is fixed (``pad_size`` None, e.g. entry sampling) are
-        returned unchanged. ``truth`` and ``test`` are kept as they are.
+        returned unchanged. ``truth``, ``test`` and ``references`` are kept as they are.
 
         Raises:
           ValueError: ``size`` is below :attr:`pad_size`.
@@ -124,7 +128,7 @@ class MatrixProblem(NamedTuple):
         op = self.operator.padded(size)
         pad = op.pad_size - self.pad_size
         obs = jnp.pad(self.observations, (0, pad))
-        return MatrixProblem(op, obs, self.truth, self.test)
+        return self._replace(operator=op, observations=obs)
 
 
 def _check_positive(**sizes: int) -> None:

@@ -29,15 +29,40 @@ def build_problem(cfg, dtype: str):
 
 
 class ProblemCache:
-    """Builds each distinct problem once per dtype."""
+    """Builds each distinct problem once per dtype, and solves each reference of it (see
+    :mod:`overparam.sweep._references`) once."""
 
     def __init__(self):
-        self._cache: dict[tuple[str, str], Any] = {}
+        self._cache: dict[tuple, Any] = {}
+        self._solutions: dict[tuple[str, str], dict] = {}
 
-    def get(self, cfg, dtype: str):
-        key = (problem_id(cfg), dtype)
-        if key not in self._cache:
+    def get(self, cfg, dtype: str, references: tuple[str, ...] = ()):
+        """The problem of ``cfg`` in ``dtype``, carrying the solutions of the solver kinds
+        ``references`` (solved in float64 on its float64 build)."""
+        from overparam._runtime import dtype_context
+
+        key = (problem_id(cfg), dtype, tuple(references))
+        if key in self._cache:
+            return self._cache[key]
+        if not references:
             self._cache[key] = build_problem(cfg, dtype)
+            return self._cache[key]
+        from overparam.sweep._references import attach_references, solve_reference
+
+        base = self.get(cfg, dtype)
+        if "references" not in getattr(base, "_fields", ()):  # cannot carry any: NaN measures
+            self._cache[key] = base
+            return base
+
+        solutions = {}
+        for kind in references:
+            sol_key = (problem_id(cfg), kind)
+            if sol_key not in self._solutions:
+                with dtype_context("float64"):
+                    problem64 = self.get(cfg, "float64")
+                self._solutions[sol_key] = solve_reference(kind, problem64)
+            solutions[kind] = self._solutions[sol_key]
+        self._cache[key] = attach_references(base, solutions, dtype)
         return self._cache[key]
 
 

@@ -92,6 +92,12 @@ def _prepare_problems(runs: Sequence[RunConfig], cache: ProblemCache) -> None:
                 raise ConfigError(f"train.batch_size: {r.train.batch_size} is more than the "
                                   f"{real} measurements of the {r.problem.kind!r} problem; "
                                   "use at most that many, or leave batch_size unset")
+        needs = () if r.model is None else registry.OPTIMIZERS.get(r.optimizer.name).problem_needs
+        missing = [n for n in needs if getattr(problem, n, None) is None]
+        if missing:
+            raise ConfigError(f"optimizer.name: {r.optimizer.name!r} needs a problem of "
+                              f"weighted measurements ({', '.join(needs)}); problem kind "
+                              f"{r.problem.kind!r} has no {missing[0]}")
         if r.solver is not None and r.solver.kind == "truth" and problem.truth is None:
             raise DataError(f"{getattr(r.problem, 'path', r.problem.kind)}: baseline 'truth' "
                             "needs a problem with a known ground truth")

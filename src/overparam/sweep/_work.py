@@ -20,9 +20,7 @@ import numpy as np
 from overparam import registry
 from overparam._imports import import_kinds
 from overparam._runtime import dtype_context, full_precision
-from overparam.measures import compute_measures
 from overparam.models import Model
-from overparam.objectives._local import bind_objective
 from overparam.sweep._batch import FinishedRun, run_group
 from overparam.sweep._build import (
     ProblemCache,
@@ -34,6 +32,7 @@ from overparam.sweep._build import (
     solver_group_key,
 )
 from overparam.sweep._config import RunConfig
+from overparam.sweep._references import measure_outcome, references_of
 from overparam.sweep._rows import run_row, trajectory_rows
 from overparam.train import make_trainer
 
@@ -191,7 +190,8 @@ def _train(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
     dtype = first.train.dtype
     worker = ",".join(map(str, devices))
     with dtype_context(dtype):
-        problems = [cache.get(r.problem, dtype) for r in group]
+        refs = references_of((*opts.measures, *opts.log_measures))
+        problems = [cache.get(r.problem, dtype, references=refs) for r in group]
         model = build_model(first, problems[0])
         trainer = make_trainer(
             model, build_objective(first),
@@ -227,25 +227,6 @@ def _train(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
     return written
 
 
-MATRIX = Model(name="matrix", init=None, predict=lambda params: params[0])
-
-
-def _measure(names: Sequence[str], out, problem, seed: int) -> dict:
-    """Final measures of a baseline's outcome: of its matrix ``out.x``, except those that need
-    factors, which are those of ``out.factors`` (a :class:`~overparam.solvers.FactorSolution`;
-    the Hessian diagnostics under the loss of its objective kind) where the solver gives them,
-    else NaN."""
-    finals = compute_measures(names, MATRIX, (out.x,), problem, factors=False)
-    f = out.factors
-    need = [n for n in names if "factors" in registry.MEASURES[n].needs]
-    if f is not None and need:
-        kind = registry.OBJECTIVES.get(f.objective)
-        objective = bind_objective(registry.resolve(kind.build)(kind.config()), f.model, {})
-        finals.update(compute_measures(need, f.model, f.params, problem, objective=objective,
-                                       key=jax.random.PRNGKey(seed)))
-    return {k: np.asarray(v) for k, v in finals.items()}
-
-
 def _solve(group: list[RunConfig], item: WorkItem, store, devices, cache, progress) -> int:
     first = group[0]
     solver = registry.resolve(registry.SOLVERS.get(first.solver.kind).solve)
@@ -259,7 +240,7 @@ def _solve(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
                              max_batch=max_batch):
             run = group[i]
             row = run_row(run, item.experiment, out.status, out.iterations,
-                          _measure(item.options.measures, out, problems[i], run.seed),
+                          measure_outcome(item.options.measures, out, problems[i], run.seed),
                           out.wall_time_s,
                           out.extra)
             store.write_part([row], [])
