@@ -188,6 +188,27 @@ def test_zero_radius_or_noise_is_gradient_descent(x64, name):
             np.testing.assert_array_equal(x, g)
 
 
+@pytest.mark.parametrize("name", ["sam", "sam1", "label_noise_gd"])
+def test_annealing_ends_the_run_as_gradient_descent(x64, name):
+    """anneal_after = 1: the first step is the optimizer's, the next two are plain GD steps
+    (by numpy) from where it left; annealing at the last step changes nothing."""
+    problem = _problem()
+    a, y, w = _np(problem)
+    _, _, annealed = _run(_trainer(name, anneal_after=1), problem, _hp(name, 0.3))
+    one = make_trainer(deep_factorization(3, 3, 2), squared_objective, optimizer=name,
+                       log_every=1, logs_per_segment=1, dtype=jnp.float64)
+    state, _ = one.init(problem, _hp(name, 0.3), jax.random.PRNGKey(7))
+    first, _ = jax.jit(one.advance)(state, problem, _hp(name, 0.3))
+    layers = [np.asarray(x) for x in first.params]
+    for _ in range(STEPS - 1):
+        layers = np_step(layers, np_grad(layers, a, y, w))
+    _assert_layers(annealed.params, layers)
+    _, _, plain = _run(_trainer(name), problem, _hp(name, 0.3))
+    _, _, late = _run(_trainer(name, anneal_after=STEPS), problem, _hp(name, 0.3))
+    _assert_layers(late.params, [np.asarray(x) for x in plain.params], rtol=1e-13)
+    assert not np.allclose(np.asarray(annealed.params[0]), np.asarray(plain.params[0]))
+
+
 def test_sam_base_step_is_configurable(x64):
     params = {"w": jnp.asarray([1.0, -2.0, 0.5])}
     grad_fn = lambda p: jax.tree.map(lambda x: x**3, p)  # noqa: E731
@@ -238,6 +259,9 @@ def test_vmap_over_runs_equals_one_run_at_a_time(x64, name):
     ("label_noise_gd", {"sigma": -1.0}, "sigma must be a number >= 0"),
     ("sam1", {"chunk_size": 0}, "chunk_size must be an integer >= 1"),
     ("sam", {"base": "sam1"}, "base must name an optimizer"),
+    ("sam", {"anneal_after": -1}, "anneal_after must be an integer"),
+    ("sam1", {"anneal_after": 2.5}, "anneal_after must be an integer"),
+    ("label_noise_gd", {"anneal_after": "soon"}, "anneal_after must be an integer"),
 ])
 def test_bad_values_are_refused_by_the_factory(name, options, match):
     with pytest.raises(ValueError, match=match):
@@ -299,6 +323,22 @@ def test_a_swept_rho_is_batched_data_of_one_program():
 def test_bad_hyperparameters_in_a_config_name_the_field(tmp_path, optimizer, match):
     with pytest.raises(ConfigError, match=match):
         op.run({**SWEEP, "optimizer": optimizer}, out=tmp_path, progress=False)
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["sam1", "label_noise_gd"])
+def test_a_per_measurement_optimizer_on_a_problem_without_measurements_is_refused(tmp_path,
+                                                                                  name):
+    """Robust PCA's problem has no measurement weights: refused before anything is written,
+    naming the field, instead of failing inside training."""
+    sweep = {"name": "x", "measures": ["train_loss"],
+             "problem": {"kind": "robust_pca", "d1": 4, "d2": 4, "rank": 1, "l": 1},
+             "model": {"kind": "two_factor"}, "objective": {"kind": "robust_pca"},
+             "optimizer": {"name": name, "learning_rate": 1e-2},
+             "train": {"max_steps": 4, "log_every": 2}}
+    with pytest.raises(ConfigError, match=f"optimizer.name: '{name}' needs a problem of "
+                       "weighted measurements .*'robust_pca' has no weights"):
+        op.run(sweep, out=tmp_path, progress=False)
     assert not any(tmp_path.iterdir())
 
 

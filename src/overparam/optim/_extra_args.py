@@ -21,7 +21,7 @@ padding), ``reweighted(weights)`` and ``relabeled(observations)``, with ``observ
 the targets. :func:`measurement_batch` checks that a batch offers what an optimizer needs.
 """
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -85,3 +85,37 @@ def base_step(learning_rate, base: str) -> optax.GradientTransformation:
     if base not in valid:
         raise ValueError(BASE_MSG.format(valid=", ".join(map(repr, valid)), base=base))
     return make_optimizer(base, learning_rate)
+
+
+class AnnealState(NamedTuple):
+    """The steps taken so far, for a hyperparameter switched off after ``anneal_after``."""
+
+    count: jax.Array
+
+
+def check_anneal_after(anneal_after) -> int:
+    """``anneal_after`` as an int >= 0 (0: never anneal); ``ValueError`` otherwise (configs
+    give options as floats, so 2000.0 is accepted)."""
+    try:
+        ok = float(anneal_after) >= 0 and float(anneal_after).is_integer()
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ValueError(f"anneal_after must be an integer number of steps >= 0 (0: never), "
+                         f"got {anneal_after!r}")
+    return int(anneal_after)
+
+
+def anneal_init(anneal_after: int):
+    """The state of a transformation with an annealed hyperparameter."""
+    return AnnealState(jnp.zeros((), jnp.int32)) if anneal_after else optax.EmptyState()
+
+
+def annealed(value, state, anneal_after: int):
+    r"""``(value in effect, next state)``: ``value`` for the first ``anneal_after`` steps, 0
+    from then on, so the run ends as plain gradient descent and reaches a minimizer near
+    where the regularizing phase left it (``anneal_after = 0``: ``value`` throughout)."""
+    if not anneal_after:
+        return value, state
+    on = state.count < anneal_after
+    return jnp.where(on, value, jnp.zeros_like(value)), AnnealState(state.count + 1)

@@ -13,14 +13,18 @@ import jax.numpy as jnp
 import optax
 
 from overparam.optim._extra_args import (
+    anneal_init,
+    annealed,
     base_step,
+    check_anneal_after,
     check_nonnegative,
     measurement_batch,
     require,
 )
 
 
-def label_noise_gradient(sigma=0.1) -> optax.GradientTransformationExtraArgs:
+def label_noise_gradient(sigma=0.1, anneal_after: int = 0
+                         ) -> optax.GradientTransformationExtraArgs:
     r"""Replace the gradient by the gradient on targets with fresh Gaussian noise.
 
     .. math:: \tilde g = \nabla_\theta L\big(\theta;\ y + \sigma\,\xi\big),\qquad
@@ -33,16 +37,18 @@ def label_noise_gradient(sigma=0.1) -> optax.GradientTransformationExtraArgs:
 
     Args:
       sigma: the noise scale :math:`\sigma \ge 0` (may be traced: batched data).
+      anneal_after: :math:`\sigma` is 0 from this step on (0: never).
 
     Returns:
       A transformation whose update needs the extra arguments ``grad_fn``, ``batch`` (a
       problem with ``weights``, ``observations`` and ``relabeled``) and ``key``.
     """
     check_nonnegative("sigma", sigma)
+    anneal_after = check_anneal_after(anneal_after)
 
     def init_fn(params):
         del params
-        return optax.EmptyState()
+        return anneal_init(anneal_after)
 
     def update_fn(updates, state, params=None, *, grad_fn=None, batch=None, key=None,
                   **extra_args):
@@ -53,14 +59,16 @@ def label_noise_gradient(sigma=0.1) -> optax.GradientTransformationExtraArgs:
         y = batch.observations
         xi = jax.random.normal(key, jnp.shape(y), y.dtype)
         noise = jnp.where(batch.weights > 0, xi, 0)
-        noisy = batch.relabeled(y + jnp.asarray(sigma, y.dtype) * noise)
+        s, state = annealed(jnp.asarray(sigma, y.dtype), state, anneal_after)
+        noisy = batch.relabeled(y + s * noise)
         return grad_fn(params, noisy), state
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 def label_noise_gd(learning_rate: optax.ScalarOrSchedule, sigma=0.1,
-                   base: str = "gd") -> optax.GradientTransformationExtraArgs:
+                   base: str = "gd", anneal_after: int = 0
+                   ) -> optax.GradientTransformationExtraArgs:
     r"""Label-noise gradient descent: :func:`label_noise_gradient`, then the ``base`` step.
 
     With the default base one step is
@@ -72,5 +80,7 @@ def label_noise_gd(learning_rate: optax.ScalarOrSchedule, sigma=0.1,
       sigma: :math:`\sigma \ge 0` (may be traced; batched in configs:
         ``optimizer.hyperparams``).
       base: a registered optimizer that takes the noisy gradient as its gradient.
+      anneal_after: clean ``base`` steps (:math:`\sigma = 0`) from this step on (0: never).
     """
-    return optax.chain(label_noise_gradient(sigma), base_step(learning_rate, base))
+    return optax.chain(label_noise_gradient(sigma, anneal_after),
+                       base_step(learning_rate, base))

@@ -21,15 +21,18 @@ import optax
 from jax import lax
 
 from overparam.optim._extra_args import (
+    anneal_init,
+    annealed,
     ascent_point,
     base_step,
+    check_anneal_after,
     check_nonnegative,
     measurement_batch,
     require,
 )
 
 
-def sharpness_aware_gradient(rho=0.05, eps: float = 1e-12
+def sharpness_aware_gradient(rho=0.05, eps: float = 1e-12, anneal_after: int = 0
                              ) -> optax.GradientTransformationExtraArgs:
     r"""Replace the gradient :math:`g` by SAM's gradient at the ascent point.
 
@@ -42,27 +45,32 @@ def sharpness_aware_gradient(rho=0.05, eps: float = 1e-12
     Args:
       rho: the ascent radius :math:`\rho \ge 0` (may be traced: batched data).
       eps: :math:`\epsilon \ge 0`, guards a zero gradient.
+      anneal_after: :math:`\rho` is 0 from this step on (0: never; see
+        :func:`~overparam.optim._extra_args.annealed`).
 
     Returns:
       A transformation whose update needs the extra argument ``grad_fn``.
     """
     check_nonnegative("rho", rho)
     check_nonnegative("eps", eps)
+    anneal_after = check_anneal_after(anneal_after)
 
     def init_fn(params):
         del params
-        return optax.EmptyState()
+        return anneal_init(anneal_after)
 
     def update_fn(updates, state, params=None, *, grad_fn=None, **extra_args):
         del extra_args
         require("sam", params=params, grad_fn=grad_fn)
-        return grad_fn(ascent_point(params, updates, rho, eps)), state
+        r, state = annealed(jnp.asarray(rho, jax.tree.leaves(params)[0].dtype), state,
+                            anneal_after)
+        return grad_fn(ascent_point(params, updates, r, eps)), state
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 def per_measurement_sharpness_aware_gradient(
-    rho=0.05, eps: float = 1e-12, chunk_size: int = 64
+    rho=0.05, eps: float = 1e-12, chunk_size: int = 64, anneal_after: int = 0
 ) -> optax.GradientTransformationExtraArgs:
     r"""Replace the gradient by 1-SAM's: SAM's ascent taken for each measurement alone.
 
@@ -86,6 +94,7 @@ def per_measurement_sharpness_aware_gradient(
       rho: the ascent radius :math:`\rho \ge 0` (may be traced: batched data).
       eps: :math:`\epsilon \ge 0`, guards a zero per-measurement gradient.
       chunk_size: measurement slots evaluated together (memory against speed).
+      anneal_after: :math:`\rho` is 0 from this step on (0: never).
 
     Returns:
       A transformation whose update needs the extra arguments ``grad_fn`` and ``batch`` (a
@@ -96,15 +105,18 @@ def per_measurement_sharpness_aware_gradient(
     if not (float(chunk_size) >= 1 and float(chunk_size).is_integer()):
         raise ValueError(f"chunk_size must be an integer >= 1, got {chunk_size!r}")
     chunk_size = int(chunk_size)
+    anneal_after = check_anneal_after(anneal_after)
 
     def init_fn(params):
         del params
-        return optax.EmptyState()
+        return anneal_init(anneal_after)
 
     def update_fn(updates, state, params=None, *, grad_fn=None, batch=None, **extra_args):
         del updates, extra_args
         require("sam1", params=params, grad_fn=grad_fn, batch=batch)
         batch = measurement_batch("sam1", batch, "weights", "reweighted")
+        rho_now, state = annealed(jnp.asarray(rho, jax.tree.leaves(params)[0].dtype), state,
+                                  anneal_after)
         w = batch.weights
         flat = w.reshape(-1)
         n = flat.shape[0]
@@ -120,7 +132,7 @@ def per_measurement_sharpness_aware_gradient(
             g = grad_fn(params, b)
             coef = jnp.where((i < n) & (wj > 0), wj, 0) / total
             return jax.tree.map(lambda x: coef.astype(x.dtype) * x,
-                                grad_fn(ascent_point(params, g, rho, eps), b))
+                                grad_fn(ascent_point(params, g, rho_now, eps), b))
 
         def body(acc, idx):
             part = jax.vmap(one)(idx)
@@ -133,7 +145,7 @@ def per_measurement_sharpness_aware_gradient(
 
 
 def sam(learning_rate: optax.ScalarOrSchedule, rho=0.05, eps: float = 1e-12,
-        base: str = "gd") -> optax.GradientTransformationExtraArgs:
+        base: str = "gd", anneal_after: int = 0) -> optax.GradientTransformationExtraArgs:
     r"""SAM (Foret et al. 2021): :func:`sharpness_aware_gradient`, then the ``base`` step.
 
     With the default base (gradient descent) one step is
@@ -149,12 +161,15 @@ def sam(learning_rate: optax.ScalarOrSchedule, rho=0.05, eps: float = 1e-12,
       eps: :math:`\epsilon \ge 0`.
       base: a registered optimizer that takes the SAM gradient as its gradient, e.g.
         ``"adam"`` (default ``"gd"``).
+      anneal_after: plain ``base`` steps (:math:`\rho = 0`) from this step on (0: never).
     """
-    return optax.chain(sharpness_aware_gradient(rho, eps), base_step(learning_rate, base))
+    return optax.chain(sharpness_aware_gradient(rho, eps, anneal_after),
+                       base_step(learning_rate, base))
 
 
 def sam1(learning_rate: optax.ScalarOrSchedule, rho=0.05, eps: float = 1e-12,
-         chunk_size: int = 64, base: str = "gd") -> optax.GradientTransformationExtraArgs:
+         chunk_size: int = 64, base: str = "gd", anneal_after: int = 0
+         ) -> optax.GradientTransformationExtraArgs:
     r"""1-SAM (Wen, Ma, Li 2022): :func:`per_measurement_sharpness_aware_gradient`, then the
     ``base`` step (gradient descent by default: :math:`\theta \leftarrow \theta - \eta\tilde
     g`).
@@ -168,6 +183,8 @@ def sam1(learning_rate: optax.ScalarOrSchedule, rho=0.05, eps: float = 1e-12,
       eps: :math:`\epsilon \ge 0`.
       chunk_size: measurement slots evaluated together.
       base: a registered optimizer that takes the 1-SAM gradient as its gradient.
+      anneal_after: plain ``base`` steps (:math:`\rho = 0`) from this step on (0: never).
     """
-    return optax.chain(per_measurement_sharpness_aware_gradient(rho, eps, chunk_size),
+    return optax.chain(per_measurement_sharpness_aware_gradient(rho, eps, chunk_size,
+                                                                anneal_after),
                        base_step(learning_rate, base))
