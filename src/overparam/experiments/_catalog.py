@@ -46,6 +46,10 @@ CATALOG: dict[str, Entry] = {
     "ding2022-depth": Entry(
         "flat depth-k Hadamard sparse recovery: k = 2 recovers, k >= 3 dense and wrong "
         "(Sec. 9)", _QP, "overparam.experiments.ding2022_recovery:DEPTH"),
+    "flat-by-gradient": Entry(
+        "do GD, trace penalties, SAM, 1-SAM and label noise find the convex flat "
+        "solution? (Ding et al. 2022's problems)", _QP,
+        "overparam.experiments.flat_by_gradient:EXPERIMENT"),
     "razin2020-2x2": Entry(
         "2x2 completion with det -1 solutions: norms grow without bound as loss -> 0", _QP,
         "overparam.experiments.razin2020:EXPERIMENT"),
