@@ -50,6 +50,9 @@ CATALOG: dict[str, Entry] = {
         "do GD, trace penalties, SAM, 1-SAM and label noise find the convex flat "
         "solution? (Ding et al. 2022's problems)", _QP,
         "overparam.experiments.flat_by_gradient:EXPERIMENT"),
+    "flat-by-depth": Entry(
+        "phase maps of depth-2/3 GD from small init beside the flat and nuclear-norm maps",
+        _QP, "overparam.experiments.flat_by_depth:EXPERIMENT"),
     "razin2020-2x2": Entry(
         "2x2 completion with det -1 solutions: norms grow without bound as loss -> 0", _QP,
         "overparam.experiments.razin2020:EXPERIMENT"),

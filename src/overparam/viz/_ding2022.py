@@ -93,18 +93,21 @@ def _marks(ax, table: pd.DataFrame) -> None:
                     color="tab:blue", ms=6, mew=1.5)
 
 
-def phase_maps(cells: pd.DataFrame, directory: Path, name: str, title: str) -> Path:
-    """Success frequency per cell (gray, white = every solve recovers), methods as rows,
-    problems as columns; the degrees-of-freedom curve on each; orange hatching where a flat
-    solve had singular weights, a blue cross where a solve stopped at its iteration cap."""
+def phase_maps(cells: pd.DataFrame, directory: Path, name: str, title: str,
+               methods: dict[str, str] | None = None) -> Path:
+    """Success frequency per cell (gray, white = every solve recovers), methods as rows
+    (``methods``: method -> row label; default flat and nuclear norm), problems as columns;
+    the degrees-of-freedom curve on each; orange hatching where a flat solve had singular
+    weights, a blue cross where a solve stopped at its iteration cap."""
+    methods = methods or METHODS
     kinds = [k for k in ORDER if k in set(cells["kind"])]
-    fig, axes = subplots(len(METHODS), max(len(kinds), 1))
+    fig, axes = subplots(len(methods), max(len(kinds), 1))
     norm = Normalize(0.0, 1.0)
     coll = None
     keys = ["kind", "d", "x"]
     singular = cells.groupby(keys)["singular"].sum().rename("any_singular").reset_index()
     for j, kind in enumerate(kinds):
-        for i, (method, label) in enumerate(METHODS.items()):
+        for i, (method, label) in enumerate(methods.items()):
             ax = axes[i, j]
             table = cells[(cells["kind"] == kind) & (cells["method"] == method)]
             # a cell is hatched on both maps when any of its flat solves had singular weights

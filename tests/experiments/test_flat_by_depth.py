@@ -1,0 +1,125 @@
+"""The flat-by-depth experiment: its sweeps, known answers of its claim functions on
+hand-built tables, and a smoke-size run end to end."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from helpers import all_but, holds
+from overparam.experiments import check_sweep
+from overparam.experiments import flat_by_depth as fbd
+from overparam.sweep import expand
+
+CLAIMS = ["depth3-beats-convex", "depth2-not-beyond-convex", "depth3-fewer-measurements"]
+
+
+def test_quick_sweeps_cover_both_depths_and_baselines():
+    sweeps = fbd.sweeps("quick")
+    runs = [r for s in sweeps for r in expand(s)]
+    grids, reps = fbd.GRIDS["quick"]
+    cells = sum(len(g.ds) * len(g.xs) for g in grids.values()) * reps
+    gd = [r for r in runs if r.method == "gd"]
+    assert len(gd) == 2 * cells and {r.model.depth for r in gd} == {2, 3}
+    assert sorted(r.method for r in runs if r.method != "gd") == (
+        ["flat"] * cells + ["nuclear_norm"] * cells)
+    assert all(not getattr(r.solver, "certify_failure", False) for r in runs if r.solver)
+    assert {r.model.init_scale for r in gd} == {fbd.INIT}
+    for s in sweeps:
+        check_sweep(s)
+    paper = sum(len(expand(s)) for s in fbd.sweeps("paper"))
+    assert paper >= 10 * len(runs)
+
+
+def _runs(rates):
+    """Rows of two problems (d = 6 and 10, two grid values each, 4 repetitions): ``rates``
+    maps (method, kind, d, x index) -> the share of successes; default 0."""
+    rows = []
+    grids = {fbd.SENSING: (0.75, 2.5), fbd.COMPLETION: (0.3, 0.9)}
+    for kind, xs in grids.items():
+        for d in (6, 10):
+            for i, x in enumerate(xs):
+                table = fbd.ding.problem(kind, d, x, 0)
+                for method in ("flat", "nuclear_norm", "gd-depth2", "gd-depth3"):
+                    rate = rates.get((method, kind, d, i), 0.0)
+                    for s in range(4):
+                        gd = method.startswith("gd")
+                        rows.append({
+                            "method": "gd" if gd else method,
+                            "model.depth": int(method[-1]) if gd else float("nan"),
+                            "problem.kind": kind, "problem.d1": d,
+                            "problem.m": table.get("m", float("nan")),
+                            "problem.p": table.get("p", float("nan")),
+                            "status": "converged", "frob_error": 1e-5 if s < 4 * rate else 0.3,
+                            "distance_to_flat": 0.1, "hessian_trace": 3.0})
+    return pd.DataFrame(rows)
+
+
+def _good():
+    """Depth 3 recovers at both grid values, the relaxations only at the larger, depth 2
+    like them."""
+    rates = {}
+    for kind in (fbd.SENSING, fbd.COMPLETION):
+        for d in (6, 10):
+            rates[("gd-depth3", kind, d, 0)] = 1.0
+            for m in ("flat", "nuclear_norm", "gd-depth2", "gd-depth3"):
+                rates[(m, kind, d, 1)] = 1.0
+            rates[("gd-depth2", kind, d, 0)] = 0.25
+    return rates
+
+
+def test_every_claim_holds_on_a_table_built_to_satisfy_them():
+    claims = fbd.claims(_runs(_good()), pd.DataFrame())
+    assert [c["name"] for c in claims] == CLAIMS
+    assert holds(claims) == all_but(claims)
+    json.dumps(claims)
+    lead = claims[0]["measured"]["largest lead over both relaxations, by problem"]
+    assert lead == {fbd.COMPLETION: 1.0, fbd.SENSING: 1.0}
+
+
+def _without(rates, *keys):
+    return {k: v for k, v in rates.items() if k not in keys}
+
+
+@pytest.mark.parametrize("rates, failing", [
+    # depth 3 no better than the relaxations on completion at d = 10 and 6
+    (lambda g: _without(g, ("gd-depth3", fbd.COMPLETION, 6, 0),
+                        ("gd-depth3", fbd.COMPLETION, 10, 0)),
+     ["depth3-beats-convex"]),
+    # depth 3 needs more measurements than the flat relaxation at one size
+    (lambda g: {**g, ("flat", fbd.SENSING, 6, 0): 1.0, ("gd-depth3", fbd.SENSING, 6, 0): 0.25},
+     ["depth3-fewer-measurements"]),
+    # depth 2 beats them somewhere
+    (lambda g: {**g, ("gd-depth2", fbd.SENSING, 10, 0): 1.0}, ["depth2-not-beyond-convex"]),
+    # depth 3 never reaches 0.5 at one size
+    (lambda g: {**_without(g, ("gd-depth3", fbd.SENSING, 10, 0)),
+                ("gd-depth3", fbd.SENSING, 10, 1): 0.25},
+     ["depth3-fewer-measurements"]),
+])
+def test_each_claim_fails_on_a_table_that_breaks_it(rates, failing):
+    claims = fbd.claims(_runs(rates(_good())), pd.DataFrame())
+    assert holds(claims) == all_but(claims, *failing)
+
+
+def test_success_is_the_experiment_threshold_for_every_method():
+    runs = _runs(_good()).assign(frob_error=[5e-4, 2e-3] * (len(_runs({})) // 2))
+    lab = fbd.labelled(runs)
+    assert lab["success"].tolist()[:2] == [1.0, 0.0]
+    assert set(lab["method"]) == {"flat", "nuclear_norm", "gd-depth2", "gd-depth3"}
+
+
+def test_smoke_run_end_to_end(tmp_path, monkeypatch):
+    from overparam.experiments import reproduce
+
+    monkeypatch.setattr(fbd, "MAX_STEPS", 300)
+    monkeypatch.setitem(fbd.GRIDS, "quick", ({
+        fbd.SENSING: fbd.ding.Grid((5,), (2.5,)), fbd.COMPLETION: fbd.ding.Grid((5,), (0.9,))},
+        1))
+    result = reproduce("flat-by-depth", "quick", tmp_path, progress=False)
+    runs = pd.read_parquet(tmp_path / "flat-by-depth" / "runs.parquet")
+    assert sorted(runs["method"].value_counts().items()) == [
+        ("flat", 2), ("gd", 4), ("nuclear_norm", 2)]
+    assert runs.loc[runs["method"] == "gd", "distance_to_flat"].notna().all()
+    assert [p.name for p in result.figures] == ["depth-phase.png"]
+    claims = json.loads((tmp_path / "flat-by-depth" / "claims.json").read_text())["claims"]
+    assert [c["name"] for c in claims] == CLAIMS
