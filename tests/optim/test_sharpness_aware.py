@@ -342,6 +342,23 @@ def test_a_per_measurement_optimizer_on_a_problem_without_measurements_is_refuse
     assert not any(tmp_path.iterdir())
 
 
+def test_a_named_base_step_is_an_option_of_a_config(tmp_path):
+    """optimizer.options takes names as well as numbers: sam with base = "adam" runs, stores
+    the option, and steps differently from sam over gradient descent."""
+    import pandas as pd
+
+    grid = [{"name": "sam", "learning_rate": 0.05, "hyperparams": {"rho": 0.05},
+             "options": {"base": base}} for base in ("adam", "gd")]
+    op.run({**SWEEP, "grid": {"optimizer": grid}}, out=tmp_path, progress=False)
+    [store] = tmp_path.iterdir()
+    runs = pd.read_parquet(store / "runs.parquet").set_index("optimizer.options.base")
+    assert sorted(runs.index) == ["adam", "gd"]
+    assert runs.loc["adam", "train_loss"] != pytest.approx(runs.loc["gd", "train_loss"])
+    with pytest.raises(ConfigError, match="base must name an optimizer"):
+        op.run({**SWEEP, "optimizer": {"name": "sam", "options": {"base": "nope"}}},
+               out=tmp_path / "bad", progress=False)
+
+
 def test_each_optimizer_end_to_end_through_op_run(tmp_path):
     grid = [{"name": "gd", "learning_rate": 0.1}]
     grid += [{"name": "sam", "learning_rate": 0.1, "hyperparams": {"rho": r}}

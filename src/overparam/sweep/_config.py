@@ -51,8 +51,9 @@ class OptimizerConfig(Strict):
         default_factory=dict, validate_default=True,
         description="batched float options of the optimizer (those its registry entry "
         "declares batched), e.g. sam's rho; swept without recompiling")
-    options: dict[str, float] = Field(default_factory=dict,
-                                      description="extra keyword options of the optimizer")
+    options: dict[str, float | str] = Field(
+        default_factory=dict, description="extra keyword options of the optimizer: numbers, "
+        "or names such as sam's base = 'adam'")
 
     @field_validator("name")
     @classmethod
