@@ -20,15 +20,20 @@ def test_quick_sweeps_cover_both_depths_and_baselines():
     grids, reps = fbd.GRIDS["quick"]
     cells = sum(len(g.ds) * len(g.xs) for g in grids.values()) * reps
     gd = [r for r in runs if r.method == "gd"]
-    assert len(gd) == 2 * cells and {r.model.depth for r in gd} == {2, 3}
+    assert len(gd) == 3 * cells and {r.model.depth for r in gd} == {2, 3, 4}
     assert sorted(r.method for r in runs if r.method != "gd") == (
         ["flat"] * cells + ["nuclear_norm"] * cells)
     assert all(not getattr(r.solver, "certify_failure", False) for r in runs if r.solver)
     assert {r.model.init_scale for r in gd} == {fbd.INIT}
     for s in sweeps:
         check_sweep(s)
-    paper = sum(len(expand(s)) for s in fbd.sweeps("paper"))
-    assert paper >= 10 * len(runs)
+    paper = fbd.sweeps("paper")
+    assert sum(len(expand(s)) for s in paper) >= 10 * len(runs)
+    arora = [r for s in fbd.arora_sweeps() for r in expand(s)]
+    assert {(r.problem.kind, r.problem.m) for r in arora} == {
+        ("completion", m) for m in (1000, 2000, 5000)} | {("sensing", m) for m in (2000, 5000)}
+    assert {r.model.depth for r in arora if r.method == "gd"} == {2, 3, 4}
+    assert all(r in [x for s in paper for x in expand(s)] for r in arora[:3])
 
 
 def _runs(rates):
@@ -118,7 +123,7 @@ def test_smoke_run_end_to_end(tmp_path, monkeypatch):
     result = reproduce("flat-by-depth", "quick", tmp_path, progress=False)
     runs = pd.read_parquet(tmp_path / "flat-by-depth" / "runs.parquet")
     assert sorted(runs["method"].value_counts().items()) == [
-        ("flat", 2), ("gd", 4), ("nuclear_norm", 2)]
+        ("flat", 2), ("gd", 6), ("nuclear_norm", 2)]
     assert runs.loc[runs["method"] == "gd", "distance_to_flat"].notna().all()
     assert [p.name for p in result.figures] == ["depth-phase.png"]
     claims = json.loads((tmp_path / "flat-by-depth" / "claims.json").read_text())["claims"]

@@ -1,5 +1,5 @@
 r"""Where does depth beat both convex relaxations? Phase maps of deep-factorization GD
-(depths 2 and 3, small initialization) beside the flat and nuclear-norm maps of Ding et al.
+(depths 2, 3 and 4, small initialization) beside the flat and nuclear-norm maps of Ding et al.
 2022, on the same problems, with the Hessian trace and the distance to the flat solution of
 every GD solution.
 
@@ -18,7 +18,7 @@ cannot resolve 1e-6. The convex solves are exact (relative residuals 1e-9, no ea
 stops: a failure certified against the 1e-6 rule says nothing about 1e-3) and judged by the
 same rule.
 
-**GD** (our choices, the issue fixes none): ``deep_factorization`` of depth 2 and 3, width
+**GD** (our choices, the issue fixes none): ``deep_factorization`` of depth 2, 3 and 4, width
 d, Gaussian initialization of scale 1e-6 (Arora et al.'s smallest), GroupRMSprop (Arora et
 al.'s optimizer) for at most 20,000 steps, stopping at train loss 1e-12; learning rate 3e-3
 with ``eps = 1e-3`` for completion and 1e-3 with ``eps = 1e-2`` for sensing. Near a minimum
@@ -34,8 +34,18 @@ at d = 10). See :data:`OPTIMIZERS`.
 some cell of every problem; depth 3 needs no more measurements than either relaxation
 (the smallest grid value with success rate >= 0.5, per d); depth-2 GD is not better than
 the convex relaxations by that margin anywhere (Gunasekar et al. 2017's conjecture: it
-approaches minimum nuclear norm). Measured distances to the flat solution and Hessian traces
-(depth 2 and 3) are reported beside them.
+approaches minimum nuclear norm). The median Hessian trace, distance to the flat solution
+and success rate of every method (GD by depth; the convex solutions at their factors: the
+flat factors and the balanced factors of the nuclear-norm solution, both two-factor, so
+their traces compare with depth 2 only) are reported beside them, with the median train loss
+and the share of runs stopped at ``max_steps``: from init 1e-6, depth 4 escapes the saddle at
+the origin slowly, and in the quick profile most depth-4 runs end unconverged (its map shows
+optimization not finished, not an implicit bias).
+
+The paper profile adds the 2019 experiments' problems (:func:`arora_sweeps`: 100 x 100,
+rank 5, completion m = 1000, 2000, 5000 and sensing m = 2000, 5000, Arora et al.'s GD at
+depths 2-4) with the same measures; it has not been run on the 2-core CPU (the sensing part
+is a GPU job, as ``arora2019-sensing --profile paper``).
 """
 
 import numpy as np
@@ -48,7 +58,7 @@ from overparam.sweep import SweepConfig
 REF = "Arora, Cohen, Hu, Luo 2019; Ding, Drusvyatskiy, Fazel, Harchaoui 2022"
 SENSING, COMPLETION = ding.SENSING, ding.COMPLETION
 SUCCESS = 1e-3  # ||X - M||_F, every method
-DEPTHS = (2, 3)
+DEPTHS = (2, 3, 4)
 INIT = 1e-6
 MAX_STEPS, STOP_LOSS = 20_000, 1e-12
 OPTIMIZERS = {SENSING: {"name": "group_rmsprop", "learning_rate": 1e-3,
@@ -69,14 +79,33 @@ MARGIN = 0.5  # a success-rate lead that counts as "beats"
 HALF = 0.5  # the success rate that locates a transition
 MEASURES = ["train_loss", "frob_error", "distance_to_flat", "hessian_trace", "effective_rank"]
 LABELS = {"flat": "flat (convex relaxation)", "nuclear_norm": "min nuclear norm",
-          "gd-depth2": "GD, depth 2", "gd-depth3": "GD, depth 3"}
+          "gd-depth2": "GD, depth 2", "gd-depth3": "GD, depth 3", "gd-depth4": "GD, depth 4"}
+# the 2019 experiments' problems (paper profile only): 100 x 100, rank 5, RMS-1 truth,
+# m observed entries or Gaussian measurements, Arora et al.'s GD (init 1e-3, stop at 1e-6)
+ARORA = {"completion": (1000, 2000, 5000), "sensing": (2000, 5000)}
+
+
+def arora_sweeps() -> list[SweepConfig]:
+    """The Hessian traces of depth-2/3/4 GD solutions on the 2019 problems, beside the flat
+    and exact nuclear-norm solutions' traces (paper profile: hours on a 2-core CPU)."""
+    out = []
+    for kind, ms in ARORA.items():
+        out.append(SweepConfig(
+            name=f"fbd-arora-{kind}",
+            problem={"kind": kind, "d1": 100, "d2": 100, "rank": 5, "m": ms[0], "seed": 0},
+            model={"kind": "deep_factorization", "init": "gaussian", "init_scale": 1e-3},
+            optimizer={"name": "group_rmsprop", "learning_rate": 1e-3},
+            train={"max_steps": 200_000, "log_every": 10_000, "stop_loss": 1e-6},
+            grid={"problem.m": list(ms), "model.depth": list(DEPTHS)},
+            baselines=[FLAT, NUCLEAR], measures=MEASURES, log_measures=["train_loss"]))
+    return out
 
 
 def sweeps(profile: str) -> list[SweepConfig]:
-    """Per problem kind, one sweep of GD at both depths over its grid, with the flat and
-    nuclear-norm baselines."""
+    """Per problem kind, one sweep of GD at every depth over its grid, with the flat and
+    nuclear-norm baselines (paper: and :func:`arora_sweeps`)."""
     grids, reps = GRIDS[profile]
-    out = []
+    out = [] if profile == "quick" else arora_sweeps()
     for kind, g in grids.items():
         tables = [ding.problem(kind, d, x, s) for d in g.ds for x in g.xs for s in range(reps)]
         out.append(SweepConfig(
@@ -175,14 +204,17 @@ def _r(x) -> float:
 
 
 def _traces(runs: pd.DataFrame) -> dict:
-    """Median distance to the flat solution and Hessian trace of the GD solutions, and their
-    success rate, by problem and depth."""
+    """Per problem kind and method (GD by depth, the flat and nuclear-norm solutions at their
+    factors): median Hessian trace, distance to the flat solution and success rate, over
+    the cells where every method ran."""
     lab = labelled(runs)
-    gd = lab[lab["method"].str.startswith("gd-")]
-    return {f"{kind} {method}": {"distance_to_flat": _r(g["distance_to_flat"].median()),
-                                 "hessian_trace": _r(g["hessian_trace"].median()),
-                                 "success": _r(g["success"].mean())}
-            for (kind, method), g in gd.groupby(["problem.kind", "method"])}
+    return {f"{kind} {method}": {"hessian_trace": _r(g["hessian_trace"].median()),
+                                 "distance_to_flat": _r(g["distance_to_flat"].median()),
+                                 "success": _r(g["success"].mean()),
+                                 "train_loss": float(f"{g['train_loss'].median():.3g}"),
+                                 "stopped at max_steps": _r((g["status"] == "max_steps")
+                                                            .mean())}
+            for (kind, method), g in lab.groupby(["problem.kind", "method"])}
 
 
 def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
@@ -192,7 +224,7 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
            _threshold_claim(c)]
     traces = _traces(runs)
     for claim in out:
-        claim["measured"]["GD solutions (medians)"] = traces
+        claim["measured"]["solutions by method (medians)"] = traces
     return out
 
 
