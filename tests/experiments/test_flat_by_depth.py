@@ -56,7 +56,8 @@ def _runs(rates):
                             "problem.m": table.get("m", float("nan")),
                             "problem.p": table.get("p", float("nan")),
                             "status": "converged", "frob_error": 1e-5 if s < 4 * rate else 0.3,
-                            "distance_to_flat": 0.1, "hessian_trace": 3.0})
+                            "distance_to_flat": 0.1, "hessian_trace": 3.0,
+                            "train_loss": 1e-12})
     return pd.DataFrame(rows)
 
 
