@@ -54,8 +54,10 @@ problem and cell (label noise and the trace penalty included) is in each claim's
 ``measured``, with the runs that diverged. The claims were written after a pilot run of the
 quick profile (the issue fixes only the verdict's thresholds).
 
-Not yet here (see the README): the depth-2/3/4 factorizations of the 2019 problems and the
-phase maps of deep-factorization GD.
+The paper profile (d = 12, 10 repetitions, 480 GD runs) uses the same step sizes and has not
+been run. Deep factorizations (depths 2-4, their phase maps and Hessian traces beside the
+convex solutions) are the experiment ``flat-by-depth``
+(:mod:`overparam.experiments.flat_by_depth`).
 """
 
 import numpy as np
