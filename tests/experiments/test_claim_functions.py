@@ -164,14 +164,17 @@ RISE = {1: [0.0, 0.2, 0.35, 0.6, 0.8, 0.95, 1.0, 1.0],   # 10 %: 100, 50 %: 300,
 GAP = {1: 0.5, 2: 0.1, 3: 0.01}  # 6th / 5th singular value
 
 
-def _dynamics_rows(depth, rise=None, gap=None, rate_error=1e-4, offdiag=0.05):
+def _dynamics_rows(depth, rise=None, gap=None, rate_error=1e-4, offdiag=0.05, run="r",
+                   time=1.0, recon=None):
     rise = RISE[depth] if rise is None else rise
     gap = GAP[depth] if gap is None else gap
     sv = [list(f * TOP) + [gap * TOP[-1]] for f in rise]
     pred = np.ones(6)
     n = len(STEPS)
+    recon = 10.0 ** -depth if recon is None else recon
     return pd.DataFrame({
-        "run_id": f"r{depth}", "step": STEPS, "singular_values": sv,
+        "run_id": f"{run}{depth}", "step": np.asarray(STEPS) * time, "singular_values": sv,
+        "recon_error": np.linspace(1.0, recon, n),
         "sv_rate_predicted": [list(pred)] * n,
         # step 0 (identity init) is excluded from the ODE and alignment checks: make it bad
         "sv_rate_measured": [list(-pred)] + [list(pred * (1 + rate_error))] * (n - 1),
@@ -180,9 +183,35 @@ def _dynamics_rows(depth, rise=None, gap=None, rate_error=1e-4, offdiag=0.05):
 
 def _dynamics(dtype="float64", **changes):
     runs = pd.DataFrame({"run_id": [f"r{d}" for d in (1, 2, 3)], "method": "gd",
-                         "model.depth": [1, 2, 3], "dtype": dtype})
+                         "optimizer.name": "gd", "model.depth": [1, 2, 3], "dtype": dtype})
     traj = pd.concat([_dynamics_rows(d, **changes.get(f"d{d}", {})) for d in (1, 2, 3)])
     return runs, traj
+
+
+# authors' setting: stretch each depth's steps so its half-way steps (depth 2: 400, depth 3:
+# 500 in STEPS) land on the geometric centre of the figure's range, where the ratio is 1
+FIGURE_TIME = {1: 20.0,
+               2: math.sqrt(2_500 * 10_000) / 400, 3: math.sqrt(8_500 * 16_000) / 500}
+
+
+def _with_authors(**changes):
+    """The gradient-flow picture plus the authors' runs, matching the figure unless changed
+    (per depth: ``time`` multiplies the stretch, ``recon`` sets the final error)."""
+    runs, traj = _dynamics()
+    authors = pd.DataFrame({"run_id": [f"a{d}" for d in (1, 2, 3)], "method": "gd",
+                            "optimizer.name": "group_rmsprop", "model.depth": [1, 2, 3],
+                            "dtype": "float32"})
+    rows = []
+    for d in (1, 2, 3):
+        c = dict(changes.get(f"d{d}", {}))
+        c["time"] = FIGURE_TIME[d] * c.get("time", 1.0)
+        rows.append(_dynamics_rows(d, run="a", **c))
+    return pd.concat([runs, authors]), pd.concat([traj, *rows])
+
+
+AUTHORS_CLAIMS = ["authors-deeper-later", "authors-deeper-sharper", "authors-deeper-separates",
+                  "authors-offdiag-small", "authors-time-axis-depth2",
+                  "authors-time-axis-depth3", "authors-recon-error"]
 
 
 def test_crossings_known_answer():
@@ -233,6 +262,49 @@ def test_dynamics_claims_all_hold_on_the_expected_picture():
 def test_dynamics_claims_fail_when_their_quantity_changes(changes, failing):
     claims = arora2019_dynamics.check_claims(*_dynamics(**changes))
     assert holds(claims) == all_but(claims, failing)
+
+
+def test_time_ratio_known_answer():
+    # geometric mean of (1000, 4000) = 2000 over the centre of (500, 2000) = 1000
+    assert arora2019_dynamics.time_ratio([1000.0, 4000.0], (500, 2000)) == pytest.approx(2.0)
+    assert arora2019_dynamics.time_ratio([300.0] * 5, (100, 900)) == pytest.approx(1.0)
+
+
+def test_dynamics_authors_claims_all_hold_on_the_figure_picture():
+    claims = arora2019_dynamics.check_claims(*_with_authors())
+    got = holds(claims)
+    assert [c["name"] for c in claims if c["name"].startswith("authors-")] == AUTHORS_CLAIMS
+    assert all(got.values()), got
+    ratios = {c["name"]: c["measured"]["ratio"] for c in claims if "time-axis" in c["name"]}
+    assert ratios == {"authors-time-axis-depth2": pytest.approx(1.0, abs=1e-3),
+                      "authors-time-axis-depth3": pytest.approx(1.0, abs=1e-3)}
+    # the known mismatches are marked, so on this picture they would fail --check
+    known = {c["name"] for c in claims if c.get("expected", True) is False}
+    assert known == set(arora2019_dynamics.KNOWN_MISMATCHES)
+
+
+@pytest.mark.parametrize("changes, failing", [
+    # depth 2 rises 2.5x before the figure's range (ratio 0.4 < 1/2)
+    ({"d2": dict(time=0.4)}, {"authors-time-axis-depth2"}),
+    # depth 3 rises 2.1x after it (still later than depth 2)
+    ({"d3": dict(time=2.1)}, {"authors-time-axis-depth3"}),
+    # depth 2 3x later, as measured: later than depth 3 too
+    ({"d2": dict(time=3.0)}, {"authors-time-axis-depth2", "authors-deeper-later"}),
+    # depth 3's best error no lower than depth 2's
+    ({"d3": dict(recon=0.01)}, {"authors-recon-error"}),
+    # the authors' depth 3 leaves the 6th singular value as large as depth 2
+    ({"d3": dict(gap=0.1)}, {"authors-deeper-separates"}),
+])
+def test_dynamics_authors_claims_fail_when_their_quantity_changes(changes, failing):
+    got = holds(arora2019_dynamics.check_claims(*_with_authors(**changes)))
+    assert {n for n, ok in got.items() if not ok} == failing
+
+
+def test_dynamics_ode_checks_only_the_gradient_flow_runs():
+    # the authors' runs' rates are far off the prediction: no ODE claim looks at them
+    runs, traj = _with_authors(d2=dict(rate_error=0.5))
+    got = holds(arora2019_dynamics.check_claims(runs, traj))
+    assert got["ode-depth2"] and all(got.values())
 
 
 def test_dynamics_ode_tolerance_follows_the_dtype():

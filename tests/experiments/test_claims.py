@@ -42,3 +42,16 @@ def test_empty_selection_never_holds():
 def test_claim_needs_exactly_one_target():
     with pytest.raises(ValueError, match="exactly one of value or than"):
         ClaimSpec(name="d", statement="s", measure="recon_error")
+
+
+def test_known_mismatches_are_marked_and_as_expected_reads_them():
+    from overparam.experiments._claims import as_expected, mark_known_mismatches
+
+    outcomes = [{"name": "a", "holds": True}, {"name": "b", "holds": False},
+                {"name": "c", "holds": True}, {"name": "d", "holds": False}]
+    mark_known_mismatches(outcomes, {"c": "why c", "d": "why d"})
+    assert [c.get("known_mismatch") for c in outcomes] == [None, None, "why c", "why d"]
+    # a: holds; b: fails; c: a known mismatch that now holds (stale); d: still mismatched
+    assert [as_expected(c) for c in outcomes] == [True, False, False, True]
+    with pytest.raises(KeyError, match="'e'"):
+        mark_known_mismatches(outcomes, {"e": "no such claim"})

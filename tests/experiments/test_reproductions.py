@@ -33,7 +33,10 @@ def test_quick_profile_claims_hold(name, tmp_path):
     assert result.figures and all(p.is_file() for p in result.figures)
     claims = json.loads((d / "claims.json").read_text())["claims"]
     assert len(claims) >= 3
-    failing = [c for c in claims if not c["holds"]]
+    # a known mismatch (computed as the paper states it; documented as not reproducing)
+    # must still not hold; every other claim must hold
+    failing = [c for c in claims if c["holds"] != c.get("expected", True)]
     assert not failing, json.dumps(failing, indent=1)
+    assert all(c["known_mismatch"] for c in claims if c.get("expected", True) is False)
     again = reproduce(name, "quick", tmp_path, progress=False)  # resumes: nothing to re-run
     assert again.ran == 0 and len(again.runs) == len(runs)

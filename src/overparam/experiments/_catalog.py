@@ -26,8 +26,8 @@ CATALOG: dict[str, Entry] = {
         "Gaussian matrix sensing: Fig. 2's measures vs init scale, few/many measurements "
         "(appendix)", _QP, "overparam.experiments.arora2019:SENSING"),
     "arora2019-dynamics": Entry(
-        "singular-value trajectories of depths 1/2/3, gradient alignment, ODE check (Fig. 3)",
-        _QP, "overparam.experiments.arora2019_dynamics:EXPERIMENT"),
+        "singular values of depths 1/2/3 vs step, authors' setting and gradient flow, ODE "
+        "check (Fig. 3)", _QP, "overparam.experiments.arora2019_dynamics:EXPERIMENT"),
     "arora2019-ml100k": Entry(
         "Fig. 3 on MovieLens-100K (needs u.data: set OVERPARAM_ML100K; a GPU job)", ("paper",),
         "overparam.experiments.arora2019_dynamics:ML100K"),

@@ -3,6 +3,11 @@
 A claim selects runs (``where``), reduces a measure over them (``stat``) and compares the
 result with a number (``value``) or with another selection (``than``). Its outcome records
 the measured numbers next to the paper's, and ``holds``.
+
+A claim that is checked as the paper states it but is known not to reproduce here carries
+``expected: False`` and the reason in ``known_mismatch`` (see :func:`mark_known_mismatches`):
+it is still computed on every run, reported as not holding, and ``--check`` fails if it
+starts to hold, so the documentation cannot go stale in either direction.
 """
 
 from __future__ import annotations
@@ -98,3 +103,23 @@ def evaluate_claim(claim: ClaimSpec, runs: pd.DataFrame) -> dict:
     if not ok:
         out["note"] = "no finite measurement for this selection"
     return out
+
+
+def mark_known_mismatches(outcomes: list[dict], known: dict[str, str]) -> list[dict]:
+    """Mark the outcomes named in ``known`` (name -> why it does not reproduce) as expected
+    not to hold. Raises ``KeyError`` for a name that is not among the outcomes."""
+    names = {c["name"] for c in outcomes}
+    missing = sorted(set(known) - names)
+    if missing:
+        raise KeyError(f"known mismatches name no claim: {missing}")
+    for c in outcomes:
+        if c["name"] in known:
+            c["expected"] = False
+            c["known_mismatch"] = known[c["name"]]
+    return outcomes
+
+
+def as_expected(outcome: dict) -> bool:
+    """Whether a claim's outcome is the one stated: it holds, or it is a known mismatch
+    that still does not hold."""
+    return outcome["holds"] == outcome.get("expected", True)
