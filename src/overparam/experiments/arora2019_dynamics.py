@@ -57,8 +57,8 @@ SETTING_NAMES = {AUTHORS: "authors' setting (GroupRMSprop, lr 1e-3)",
 FIGURE_RISE = {2: (2_500, 10_000), 3: (8_500, 16_000)}
 TIME_FACTOR = 2.0
 PAPER_MIN_RECON = {1: 0.820, 2: 0.0988, 3: 0.00167}  # printed in the authors' notebook
-# claims checked as stated that do not reproduce here (measured on the quick profile's problem
-# and on problem seeds 0-5)
+# claims checked as stated that do not reproduce here (measured on the quick and paper
+# profiles, and on problem seeds 0-5 of the quick one)
 KNOWN_MISMATCHES = {
     "authors-time-axis-depth2":
         "depth 2's top five reach half their final value at 10.5k-21k steps, about 3x "
