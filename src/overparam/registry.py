@@ -426,5 +426,41 @@ def _register_builtins() -> None:
                                  "|L^T L - R^T R|_* / (|L|^2 + |R|^2): 0 when balanced "
                                  "(two-factor models)", needs=frozenset({"factors"})))
 
+    _register_networks()
+
+
+def _register_networks() -> None:
+    """Xie, Liang, Song 2017: ReLU networks on data sets, their fits and measures."""
+    from overparam.models.kinds import relu_network
+    from overparam.objectives.kinds import data_fit
+    from overparam.problems.kinds import dataset_file, mnist, teacher_student
+
+    register_problem(ProblemKind("teacher_student", teacher_student.TeacherStudentConfig,
+                                 teacher_student.build))
+    register_problem(ProblemKind("mnist", mnist.MnistConfig, mnist.build))
+    register_problem(ProblemKind("dataset_file", dataset_file.DatasetFileConfig,
+                                 dataset_file.build))
+    register_model(ModelKind("relu_network", relu_network.ReluNetworkConfig, relu_network.build))
+    register_objective(ObjectiveKind("data_squared", data_fit.DataSquaredConfig,
+                                     data_fit.build_squared))
+    register_objective(ObjectiveKind("cross_entropy", data_fit.CrossEntropyConfig,
+                                     data_fit.build_cross_entropy))
+    n = "overparam.measures._network:"
+    fit = frozenset({"factors", "objective"})
+    for name, doc, needs in [
+        ("data_loss", "the data fit (no regularizer) on the whole training set", fit),
+        ("valid_loss", "the data fit on the validation split", fit),
+        ("test_loss", "the data fit on the test set", fit),
+        ("train_error_rate", "% misclassified training examples", frozenset({"factors"})),
+        ("valid_error_rate", "% misclassified validation examples", frozenset({"factors"})),
+        ("test_error_rate", "% misclassified test examples", frozenset({"factors"})),
+        ("s_min_D", "s_m(D): smallest singular value of the extended feature matrix on the "
+                    "training inputs (one-output networks)", frozenset({"factors"})),
+        ("loss_bound", "m |grad_W L|^2 / (2 s_m(D)^2), a bound on the training loss", fit),
+        ("discrepancy", "closed-form L2 lune discrepancy of the first layer's unit directions",
+         frozenset({"factors"})),
+    ]:
+        register_measure(MeasureSpec(name, n + name, doc, needs=needs))
+
 
 _register_builtins()

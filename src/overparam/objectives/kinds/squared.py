@@ -10,6 +10,13 @@ class SquaredConfig(KindConfig):
 
     kind: Literal["squared"] = "squared"
 
+    def check_model(self, model) -> None:
+        """Refuse a model of data: its fits are ``data_squared`` and ``cross_entropy``."""
+        if getattr(model, "kind", None) == "relu_network":
+            raise ValueError("objective kind 'squared' fits a matrix; for model kind "
+                             "'relu_network' set objective.kind = 'data_squared' or "
+                             "'cross_entropy'")
+
 
 def build(cfg: SquaredConfig):
     from overparam.objectives import squared_objective
