@@ -459,6 +459,8 @@ def _register_networks() -> None:
         ("loss_bound", "m |grad_W L|^2 / (2 s_m(D)^2), a bound on the training loss", fit),
         ("discrepancy", "closed-form L2 lune discrepancy of the first layer's unit directions",
          frozenset({"factors"})),
+        ("kernel_lambda_min", "lambda_min of the ReLU kernel <x,y>(pi - theta)/(2 pi) on the "
+                              "training inputs", frozenset()),
     ]:
         register_measure(MeasureSpec(name, n + name, doc, needs=needs))
 

@@ -54,3 +54,18 @@ def test_bad_arguments_name_the_field(kwargs, field):
     args = {"input_dim": 3, "width": 4, **kwargs}
     with pytest.raises(ValueError, match=field):
         relu_network(**args)
+
+
+def test_spread_init_moves_from_one_direction_to_all():
+    model = relu_network(6, 300, init="spread")
+    key = jax.random.PRNGKey(4)
+
+    def mean_cos(s):
+        w = model.init(key, init_scale=2.0, spread=s)["w"]
+        np.testing.assert_allclose(np.linalg.norm(w, axis=1), 2.0, rtol=1e-5)
+        u = np.asarray(w) / 2.0
+        return float(np.mean(u @ u.T))
+
+    assert mean_cos(0.01) > 0.99 and abs(mean_cos(100.0)) < 0.05
+    with pytest.raises(ValueError, match="init"):
+        relu_network(3, 4, init="orthogonal")

@@ -34,6 +34,10 @@ CATALOG: dict[str, Entry] = {
     "arora2019-norms": Entry(
         "GD solutions vs nuclear-norm and Schatten-p (p = 2/3, 1/2) minimizers (Sec. 2)", _QP,
         "overparam.experiments.arora2019_norms:EXPERIMENT"),
+    "xie2017-discrepancy": Entry(
+        "s_m(D) of the extended feature matrix vs the units' L2 discrepancy, at controlled "
+        "spread and along training", _QP,
+        "overparam.experiments.xie2017_discrepancy:EXPERIMENT"),
     "ding2022-phase": Entry(
         "exact-recovery phase maps of flat solutions vs nuclear norm, 4 problems (Fig. 3)", _QP,
         "overparam.experiments.ding2022:PHASE"),

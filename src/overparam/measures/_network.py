@@ -17,6 +17,9 @@ extended-feature quantities of a multi-output network (their definition needs on
 - ``discrepancy``: the closed-form L2 lune discrepancy of the first layer's unit directions
   (:func:`overparam.diversity.l2_discrepancy`), the quantity the diversity regularizer
   penalizes.
+- ``kernel_lambda_min``: :math:`\lambda_{\min}(K)` of the ReLU kernel on the training inputs,
+  so that :math:`\sqrt{n\,\lambda_{\min}(K)}` is the limit of :math:`s_m(D)` for diverse
+  units (notes, sections 4-5).
 """
 
 import jax
@@ -111,3 +114,14 @@ def discrepancy(ctx) -> Array:
     from overparam.diversity import l2_discrepancy
 
     return l2_discrepancy(ctx.params["w"], form="lune")
+
+
+def kernel_lambda_min(ctx) -> Array:
+    """lambda_min of the ReLU kernel K(x, y) = <x, y> (pi - theta) / (2 pi) on the training
+    inputs: E_w[D^T D] / n for units uniform on the sphere, so sqrt(n lambda_min(K)) is the
+    limit of s_m(D) for perfectly diverse units. A property of the data, not the run."""
+    if not isinstance(ctx.problem, DataProblem):
+        return nan_like(ctx)
+    from overparam.diversity import kernel_lambda_min as lam
+
+    return lam(ctx.problem.inputs)

@@ -8,9 +8,13 @@ notes recall the paper fixing them (``../shared/papers/xie2017.md``, section 2; 
 reconstruction, so trained signs are an option). With ``outputs`` k > 1 (MNIST's 10 classes)
 the output layer is a trained n x k matrix V and :math:`f(x) = V^\top \mathrm{relu}(W x)`.
 
-Initialization (ours; the paper's is unknown): rows of W iid :math:`N(0, c^2 I / d)` for
-``init_scale`` c, so :math:`\|w_k\| \approx c`; trained output weights start at the
-fixed signs (one output) or iid :math:`N(0, 1/n)` (k outputs).
+Initialization (ours; the paper's is unknown): ``gaussian``, rows of W iid
+:math:`N(0, c^2 I / d)` for ``init_scale`` c, so :math:`\|w_k\| \approx c`; or ``spread``,
+units of controlled diversity (the notes' section 5 check): :math:`w_k = c\,
+(\mu + s g_k)/\|\mu + s g_k\|` with one unit vector :math:`\mu` and :math:`g_k` iid
+:math:`N(0, I)` drawn from the run's key, and ``spread`` s: all units near :math:`\mu` for
+small s, nearly uniform directions for large s. Trained output weights start at the fixed
+signs (one output) or iid :math:`N(0, 1/n)` (k outputs).
 """
 
 from types import MappingProxyType
@@ -23,6 +27,7 @@ from overparam.models._base import Model
 from overparam.types import Array, Params
 
 SIGNS = ("fixed", "trained")
+INITS = ("gaussian", "spread")
 
 
 def fixed_signs(width: int) -> np.ndarray:
@@ -43,7 +48,7 @@ def output_weights(model: Model, params: Params) -> Array:
 
 
 def relu_network(input_dim: int, width: int, outputs: int = 1, signs: str = "fixed",
-                 examples: int = 1) -> Model:
+                 examples: int = 1, init: str = "gaussian") -> Model:
     """The network :math:`x \\mapsto \\sum_k v_k \\mathrm{relu}(w_k^\\top x)` on ``input_dim``
     inputs with ``width`` hidden units and ``outputs`` outputs (1: a scalar per input; k > 1:
     k logits per input, output layer trained whatever ``signs`` says).
@@ -56,12 +61,20 @@ def relu_network(input_dim: int, width: int, outputs: int = 1, signs: str = "fix
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if signs not in SIGNS:
         raise ValueError(f"signs must be one of {SIGNS}, got {signs!r}")
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
     sign = fixed_signs(width)
     trained = signs == "trained" or outputs > 1
 
-    def init(key, init_scale, dtype=jnp.float32):
-        kw, kv = jax.random.split(key)
-        w = (init_scale / np.sqrt(input_dim)) * jax.random.normal(kw, (width, input_dim), dtype)
+    def init(key, init_scale, spread=1.0, dtype=jnp.float32):
+        kw, kv, kmu = jax.random.split(key, 3)
+        g = jax.random.normal(kw, (width, input_dim), dtype)
+        if init == "gaussian":
+            w = (init_scale / np.sqrt(input_dim)) * g
+        else:
+            mu = jax.random.normal(kmu, (input_dim,), dtype)
+            u = (mu / jnp.linalg.norm(mu))[None, :] + spread * g
+            w = init_scale * u / jnp.linalg.norm(u, axis=1, keepdims=True)
         if not trained:
             return {"w": w}
         if outputs == 1:
