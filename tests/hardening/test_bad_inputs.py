@@ -207,7 +207,19 @@ def npz_sensing_without_truth(tmp, monkeypatch):
 
 
 KEY = jax.random.PRNGKey(0)
+def dataset_short_labels(tmp, monkeypatch):
+    np.savez(tmp / "d.npz", x_train=np.ones((4, 2)), y_train=np.ones(3),
+             x_test=np.ones((2, 2)), y_test=np.ones(2))
+
+
+def dataset_nan(tmp, monkeypatch):
+    np.savez(tmp / "d.npz", x_train=np.full((4, 2), np.nan), y_train=np.ones(4),
+             x_test=np.ones((2, 2)), y_test=np.ones(2))
+
+
 FILE = new(kind="file", path="{tmp}/p.npz")
+DATASET = new(kind="dataset_file", path="{tmp}/d.npz")
+NET = {"model": new(kind="relu_network", width=4), "objective": new(kind="data_squared")}
 NAME = "arora2019-completion"
 
 CASES = [
@@ -361,6 +373,18 @@ CASES = [
     Case("positive-det-rectangular", "toml",
          {"problem": new(BASE["problem"], d2=3), "model": {"positive_det": True}}, ConfigError,
          ("positive_det needs square",)),
+    Case("dataset-file-short-labels", "toml", {"problem": DATASET, **NET}, DataError,
+         ("d.npz", "y_train"), dataset_short_labels),
+    Case("dataset-file-nan", "toml", {"problem": DATASET, **NET}, DataError,
+         ("d.npz", "x_train", "NaN"), dataset_nan),
+    Case("mnist-idx-missing", "toml",
+         {"problem": new(kind="mnist", path="{tmp}/nowhere", n_train=10, n_test=10), **NET},
+         DataError, ("nowhere", "train-images-idx3-ubyte")),
+    Case("data-set-with-matrix-model", "toml", {"problem": new(kind="teacher_student")},
+         ConfigError, ("deep_factorization", "relu_network")),
+    Case("network-with-matrix-objective", "toml",
+         {"problem": new(kind="teacher_student"), "model": new(kind="relu_network")},
+         ConfigError, ("squared", "data_squared")),
     Case("movielens-missing", "toml",
          {"problem": new(kind="movielens100k", path="{tmp}/nowhere/u.data", n_train=10)},
          DataError, ("u.data", "grouplens")),

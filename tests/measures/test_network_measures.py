@@ -44,10 +44,10 @@ def _measures(model, params, problem, objective_cfg):
 
 def test_regression_measures_match_numpy(x64):
     problem = _regression()
-    model = relu_network(6, 4)  # dn = 24 >= m = 12
+    model = relu_network(6, 24)  # dn = 144 >= m = 12; no input with every unit off
     params = model.init(jax.random.PRNGKey(1), init_scale=1.0, dtype=jnp.float64)
     out = _measures(model, params, problem, DataSquaredConfig(diversity=0.3))
-    w, v = np.asarray(params["w"]), np.array([1.0, 1.0, -1.0, -1.0])
+    w, v = np.asarray(params["w"]), np.array([1.0] * 12 + [-1.0] * 12)
     x, y = np.asarray(problem.inputs), np.asarray(problem.targets)
     r = np.maximum(0, x @ w.T) @ v - y
     assert float(out["data_loss"]) == pytest.approx(0.5 * np.mean(r ** 2), rel=1e-12)
@@ -56,6 +56,7 @@ def test_regression_measures_match_numpy(x64):
     assert float(out["test_loss"]) == pytest.approx(0.5 * np.mean(rt ** 2), rel=1e-12)
     D = _explicit_D(w, v, x)
     s = np.linalg.svd(D, compute_uv=False)[x.shape[0] - 1]
+    assert s > 1e-2  # D has full column rank here, so the bound is finite
     assert float(out["s_min_D"]) == pytest.approx(s, rel=1e-9)
     # grad_W L = D r / m (the notes' identity), so the bound is m |D r / m|^2 / (2 s^2)
     m = x.shape[0]
@@ -115,3 +116,17 @@ def test_network_measures_are_nan_on_a_matrix_problem(x64):
     params = model.init(jax.random.PRNGKey(0), init_scale=1e-2, dtype=jnp.float64)
     out = compute_measures(NETWORK, model, params, bare, objective=lambda p, b: (0.0, 0.0))
     assert all(np.isnan(float(v)) for v in out.values()), out
+
+
+def test_kernel_lambda_min_matches_the_kernel_written_out(x64):
+    problem = _regression(m=15, d=4)
+    model = relu_network(4, 3)
+    params = model.init(jax.random.PRNGKey(0), init_scale=1.0, dtype=jnp.float64)
+    got = compute_measures(["kernel_lambda_min"], model, params, problem)["kernel_lambda_min"]
+    x = np.asarray(problem.inputs)
+    k = np.empty((15, 15))
+    for i in range(15):
+        for j in range(15):
+            c = np.clip(x[i] @ x[j] / np.linalg.norm(x[i]) / np.linalg.norm(x[j]), -1, 1)
+            k[i, j] = x[i] @ x[j] * (np.pi - np.arccos(c)) / (2 * np.pi)
+    assert float(got) == pytest.approx(np.linalg.eigvalsh(k)[0], rel=1e-8, abs=1e-12)

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from overparam.configs import Batched, KindConfig, PosFloat, PosInt
+from overparam.models.kinds import refuse_data_set
 
 INITS = ("gaussian", "identity", "orthogonal", "balanced")
 
@@ -45,7 +46,9 @@ class DeepFactorizationConfig(KindConfig):
         return {"width_below_rank": below, "note": note}
 
     def check_problem(self, problem) -> None:
-        """Refuse ``positive_det`` unless every layer is square (raises ValueError)."""
+        """Refuse a data set, and ``positive_det`` unless every layer is square (raises
+        ValueError)."""
+        refuse_data_set(self.kind, problem)
         if not self.positive_det or not hasattr(problem, "matrix_shape"):
             return
         d1, d2 = problem.matrix_shape()

@@ -4,6 +4,7 @@ for (d, 1) problems: sparse recovery (Ding, Drusvyatskiy, Fazel, Harchaoui 2022,
 from typing import Literal
 
 from overparam.configs import Batched, KindConfig, PosFloat, PosInt
+from overparam.models.kinds import refuse_data_set
 
 INITS = ("gaussian", "constant")
 
@@ -34,6 +35,7 @@ class HadamardConfig(KindConfig):
 
     def check_problem(self, problem) -> None:
         """Refuse a problem that is not a (d, 1) vector (raises ValueError)."""
+        refuse_data_set(self.kind, problem)
         if not hasattr(problem, "matrix_shape"):
             return
         d1, d2 = problem.matrix_shape()

@@ -4,6 +4,7 @@ with output weights (1, ..., 1, -1, ..., -1) (Ding, Drusvyatskiy, Fazel, Harchao
 from typing import Literal
 
 from overparam.configs import Batched, KindConfig, NonNegInt, PosFloat, PosInt
+from overparam.models.kinds import refuse_data_set
 
 INITS = ("gaussian",)
 
@@ -44,6 +45,7 @@ class SymmetricConfig(KindConfig):
 
     def check_problem(self, problem) -> None:
         """Refuse a non-square problem (raises ValueError)."""
+        refuse_data_set(self.kind, problem)
         if not hasattr(problem, "matrix_shape"):
             return
         d1, d2 = problem.matrix_shape()

@@ -3,6 +3,7 @@
 from typing import Literal
 
 from overparam.configs import Batched, KindConfig, PosFloat, PosInt
+from overparam.models.kinds import refuse_data_set
 
 INITS = ("gaussian", "identity", "orthogonal", "balanced")
 
@@ -29,6 +30,10 @@ class TwoFactorConfig(KindConfig):
         d1, d2 = _shape(problem)
         width = self.width or min(d1, d2)
         return 12 * itemsize * max(d1 * d2, (d1 + d2) * width)
+
+    def check_problem(self, problem) -> None:
+        """Refuse a data-set problem (raises ValueError)."""
+        refuse_data_set(self.kind, problem)
 
     def notes(self, problem) -> dict:
         """``width_below_rank`` (and a ``note``) when L R^T cannot reach the truth's rank."""
