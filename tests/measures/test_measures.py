@@ -89,33 +89,65 @@ def test_reconstruction_errors_against_numpy(x64):
     assert np.isnan(float(reconstruction_error(s._replace(truth=None), x)))
 
 
+# measures of models of data (Xie et al. 2017): run on a ReLU network and a data set; the
+# error rates on a 3-class problem, the rest on a one-output regression (s_m(D) needs one)
+NETWORK_MEASURES = {"data_loss", "valid_loss", "test_loss", "train_error_rate",
+                    "valid_error_rate", "test_error_rate", "s_min_D", "loss_bound",
+                    "discrepancy", "kernel_lambda_min"}
+
+
+def _matrix_case(dt):
+    model = deep_factorization(4, 4, 2)
+    t = low_rank_truth(jax.random.PRNGKey(0), 4, 4, 1, dt)
+    problem = make_completion(jax.random.PRNGKey(1), t, 8)
+    problem = problem._replace(test=make_completion(jax.random.PRNGKey(5), t, 4))
+    # a reference solution for the measures that compare with one (distance_to_flat)
+    problem = problem._replace(references={"flat": {"x": t, "hessian_trace":
+                                                    jnp.asarray(2.0, dt)}})
+    keys = jax.random.split(jax.random.PRNGKey(2), 3)
+    return model, jax.vmap(lambda k: model.init(k, 0.5, dt))(keys), problem, None
+
+
+def _network_case(dt, classes: bool):
+    from overparam.models._relu import relu_network
+    from overparam.objectives._data import cross_entropy_fit, make_objective, squared_fit
+    from overparam.problems._data import data_problem
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(14, 4))
+    y = rng.integers(0, 3, 14) if classes else rng.normal(size=14)
+    problem = data_problem(x[:10], y[:10], x[10:], y[10:], validation=2, dtype=dt)
+    model = relu_network(4, 24, outputs=3 if classes else 1)
+    keys = jax.random.split(jax.random.PRNGKey(2), 3)
+    params = jax.vmap(lambda k: model.init(k, 1.0, dtype=dt))(keys)
+    fit = make_objective(cross_entropy_fit if classes else squared_fit, "lune")
+    return model, params, problem, lambda p, b: fit(model, p, b, {"diversity": 0.1})
+
+
 @pytest.mark.parametrize("name", sorted(MEASURES))
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
     with jax.enable_x64(dtype == "float64"):
         dt = jnp.dtype(dtype)
-        model = deep_factorization(4, 4, 2)
-        t = low_rank_truth(jax.random.PRNGKey(0), 4, 4, 1, dt)
-        problem = make_completion(jax.random.PRNGKey(1), t, 8)
-        problem = problem._replace(test=make_completion(jax.random.PRNGKey(5), t, 4))
-        # a reference solution for the measures that compare with one (distance_to_flat)
-        problem = problem._replace(references={"flat": {"x": t, "hessian_trace":
-                                                        jnp.asarray(2.0, dt)}})
-        keys = jax.random.split(jax.random.PRNGKey(2), 3)
-        params = jax.vmap(lambda k: model.init(k, 0.5, dt))(keys)
+        if name in NETWORK_MEASURES:
+            model, params, problem, objective = _network_case(dt, "error_rate" in name)
+        else:
+            model, params, problem, objective = _matrix_case(dt)
         fn = get_measure(name).fn
         traces = []
 
+        def context(p):
+            return MeasureContext(model, p, problem, objective)
+
         def counted(p):
             traces.append(1)
-            return fn(MeasureContext(model, p, problem))
+            return fn(context(p))
 
         f = jax.jit(jax.vmap(counted))
         out = f(params)
         f(jax.tree.map(lambda x: x + 1, params))  # no recompilation on a second call
         assert len(traces) == 1
-        single = [fn(MeasureContext(model, jax.tree.map(lambda x: x[i], params), problem))
-                  for i in range(3)]
+        single = [fn(context(jax.tree.map(lambda x: x[i], params))) for i in range(3)]
         # sv_rate_measured is a central difference with step eps^(1/3): its rounding error is
         # ~eps^(2/3) = 2.4e-5 relative in float32, and a vmapped program rounds differently
         # (1.3e-4 measured on an AMD EPYC); every other measure agrees to 1e-5
@@ -126,6 +158,14 @@ def test_every_measure_is_finite_jits_vmaps_and_keeps_dtype(name, dtype):
         assert np.all(np.isfinite(out))
         size = len(SCHATTEN_PS) if name == "schatten_quasi_norms" else 4
         assert out.shape == ((3, size) if get_measure(name).vector else (3,))
+
+
+def test_network_measures_are_the_registered_ones_of_the_network_module():
+    from overparam.registry import MEASURES as SPECS
+
+    ours = {n for n, spec in SPECS.items() if str(spec.fn).startswith(
+        "overparam.measures._network:")}
+    assert ours == NETWORK_MEASURES
 
 
 def test_unknown_measure_is_refused():
