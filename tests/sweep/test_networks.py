@@ -59,6 +59,11 @@ def test_minibatch_training_draws_per_step(tmp_path):
         float(full.runs["data_loss"].iloc[0]), rel=1e-6)
     assert float(mini.runs["data_loss"].iloc[0]) < 0.5 * float(
         mini.trajectories.query("step == 0")["data_loss"].iloc[0])
+    # epochs: 300 steps of 10 of the 50 training examples are 60 epochs; full batch, 300
+    assert float(mini.runs["epochs"].iloc[0]) == pytest.approx(60.0)
+    assert float(full.runs["epochs"].iloc[0]) == pytest.approx(300.0)
+    traj = mini.trajectories.sort_values("step")
+    np.testing.assert_allclose(traj["epoch"], traj["step"] * 10 / 50)
 
 
 def test_mnist_like_npz_classification_through_the_command_line(tmp_path):

@@ -42,6 +42,20 @@ def run_row(run: RunConfig, experiment: str, status: str, steps: int, final: dic
     return row
 
 
+def epochs_per_step(problem, batch_size: int | None) -> float | None:
+    """Epochs one step covers: ``batch_size / N`` (at most 1) for a problem of N training
+    examples (a data set's ``num_examples``) or, with ``batch_size`` set, N real measurements
+    (``num_measurements``); None where neither applies (full-batch matrix problems, whose
+    "epochs" would only repeat the step count)."""
+    size = getattr(problem, "num_examples", None)
+    if size is None and batch_size is not None:
+        size = getattr(problem, "num_measurements", None)
+    if size is None:
+        return None
+    size = int(size)
+    return 1.0 if batch_size is None else min(batch_size, size) / size
+
+
 def trajectory_rows(run: RunConfig, trajectory: dict[str, np.ndarray]) -> list[dict]:
     """Rows of trajectories.parquet for one run: one per logged step."""
     rid = run_id(run)

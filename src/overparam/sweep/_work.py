@@ -33,7 +33,7 @@ from overparam.sweep._build import (
 )
 from overparam.sweep._config import RunConfig
 from overparam.sweep._references import measure_outcome, references_of
-from overparam.sweep._rows import run_row, trajectory_rows
+from overparam.sweep._rows import epochs_per_step, run_row, trajectory_rows
 from overparam.train import make_trainer
 
 DEFAULT_MAX_BATCH = {"cpu": 8, "gpu": 4096}  # runs per compiled batch, per device
@@ -209,9 +209,15 @@ def _train(group: list[RunConfig], item: WorkItem, store, devices, cache, progre
             rows, traj = [], []
             for f in finished:
                 run = group[f.index]
+                per_step = epochs_per_step(problems[f.index], run.train.batch_size)
+                trajectory = f.trajectory
+                extra = None
+                if per_step is not None:
+                    extra = {"epochs": f.steps * per_step}
+                    trajectory = {**trajectory, "epoch": np.asarray(trajectory["step"]) * per_step}
                 rows.append(run_row(run, item.experiment, f.status, f.steps, f.final,
-                                    f.wall_time_s))
-                traj.extend(trajectory_rows(run, f.trajectory))
+                                    f.wall_time_s, extra))
+                traj.extend(trajectory_rows(run, trajectory))
             store.write_part(rows, traj)
             written += len(finished)
             progress.advance(len(finished))
