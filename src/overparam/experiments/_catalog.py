@@ -38,6 +38,10 @@ CATALOG: dict[str, Entry] = {
         "s_m(D) of the extended feature matrix vs the units' L2 discrepancy, at controlled "
         "spread and along training", _QP,
         "overparam.experiments.xie2017_discrepancy:EXPERIMENT"),
+    "xie2017-synthetic": Entry(
+        "train/test error vs width with and without the diversity regularizer, the loss "
+        "bound along training, inits reaching zero loss", _QP,
+        "overparam.experiments.xie2017_synthetic:EXPERIMENT"),
     "ding2022-phase": Entry(
         "exact-recovery phase maps of flat solutions vs nuclear norm, 4 problems (Fig. 3)", _QP,
         "overparam.experiments.ding2022:PHASE"),

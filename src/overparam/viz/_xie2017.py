@@ -1,4 +1,4 @@
-"""Figures of Xie, Liang, Song 2017: s_m(D) against discrepancy."""
+"""Figures of Xie, Liang, Song 2017: s_m(D) against discrepancy; error against width."""
 
 from pathlib import Path
 
@@ -42,5 +42,73 @@ def discrepancy_figure(sets: pd.DataFrame, trained: pd.DataFrame, directory: Pat
         ax.set_title(f"{label} along training", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return save(fig, directory, name)
+
+
+def synthetic_figure(chosen: pd.DataFrame, effects: pd.DataFrame, reach: pd.DataFrame,
+                     realizable: pd.DataFrame, along: pd.DataFrame, directory: Path, name: str,
+                     title: str) -> Path:
+    """Four panels: test (solid) and train (dashed) loss against width, with the
+    validation-chosen lambda and without the regularizer (mean over seeds, bars min-max);
+    the fraction of realizable inits reaching zero loss against width (dn = m dotted); their
+    final loss against final discrepancy; and the training loss beside its bound
+    m ||grad L||^2 / (2 s_m(D)^2) along training at the largest width."""
+    fig, axes = subplots(1, 4)
+    ax = axes[0][0]
+    seeds = int(chosen.groupby("width").size().max()) if len(chosen) else 0
+    for col, train, color, label in (("test_0", "train_0", "tab:blue", "lambda = 0"),
+                                     ("test_reg", "train_reg", "tab:red",
+                                      "lambda chosen on validation")):
+        g = chosen.groupby("width")
+        mean, lo, hi = g[col].mean(), g[col].min(), g[col].max()
+        ax.errorbar(mean.index, mean, yerr=[mean - lo, hi - mean], color=color, marker="o",
+                    ms=4, capsize=2, label=f"test, {label}")
+        ax.plot(mean.index, g[train].mean(), color=color, ls="--", lw=1, label=f"train, {label}")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("width n")
+    ax.set_ylabel("squared loss")
+    ax.set_title(f"error vs width ({seeds} seeds, bars min-max)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    ax = axes[0][1]
+    ax.plot(reach["width"], reach["fraction"], marker="o", color="black")
+    if len(realizable):
+        m, d = int(realizable["problem.m"].iloc[0]), int(realizable["problem.d"].iloc[0])
+        ax.axvline(m / d, color="gray", ls=":", label=f"dn = m = {m}")
+    ax.set_xscale("log", base=2)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("width n")
+    ax.set_ylabel("fraction of inits reaching 1e-6")
+    inits = int(reach["inits"].max()) if len(reach) else 0
+    ax.set_title(f"realizable teacher, {inits} inits per width", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    ax = axes[0][2]
+    if len(realizable):
+        sc = ax.scatter(realizable["discrepancy"], realizable["data_loss"],
+                        c=np.log2(realizable["model.width"]), cmap="viridis", s=12)
+        fig.colorbar(sc, ax=ax, label="log2 width")
+    ax.axhline(1e-6, color="gray", ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("final L2 lune discrepancy")
+    ax.set_ylabel("final train loss")
+    ax.set_title("realizable inits: loss vs discrepancy", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax = axes[0][3]
+    for i, (_, rows) in enumerate(along.groupby("run_id")):
+        rows = rows.sort_values("step")
+        ax.plot(rows["step"], rows["data_loss"], color="tab:blue", alpha=0.8,
+                label="train loss" if i == 0 else None)
+        ax.plot(rows["step"], rows["loss_bound"], color="tab:orange", ls="--", alpha=0.8,
+                label="m |grad L|^2 / (2 s_m(D)^2)" if i == 0 else None)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_title("loss and its bound along training, widest", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
     fig.suptitle(title)
     return save(fig, directory, name)
