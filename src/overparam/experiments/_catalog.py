@@ -42,6 +42,9 @@ CATALOG: dict[str, Entry] = {
         "train/test error vs width with and without the diversity regularizer, the loss "
         "bound along training, inits reaching zero loss", _QP,
         "overparam.experiments.xie2017_synthetic:EXPERIMENT"),
+    "xie2017-mnist": Entry(
+        "MNIST test error vs width with and without the diversity regularizer, lambda "
+        "chosen on a validation split", _QP, "overparam.experiments.xie2017_mnist:EXPERIMENT"),
     "ding2022-phase": Entry(
         "exact-recovery phase maps of flat solutions vs nuclear norm, 4 problems (Fig. 3)", _QP,
         "overparam.experiments.ding2022:PHASE"),

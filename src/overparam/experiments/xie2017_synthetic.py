@@ -35,6 +35,7 @@ Claims (thresholds from the issue):
 import numpy as np
 import pandas as pd
 
+from overparam.experiments import _xie2017 as xie
 from overparam.experiments._base import Experiment
 from overparam.experiments._claims import mark_known_mismatches
 from overparam.sweep import SweepConfig
@@ -121,40 +122,14 @@ def _real_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def chosen(runs: pd.DataFrame) -> pd.DataFrame:
     """Per width: the lambda of least mean validation loss, and per seed the test and
-    train losses at it and at lambda = 0. Columns: width, lambda, seed, test_reg, test_0,
-    train_reg, train_0."""
-    w = _width_runs(runs)
-    valid = w.groupby(["model.width", "objective.diversity"])["valid_loss"].mean()
-    rows = []
-    for width, per_lam in valid.groupby(level=0):
-        lam = float(per_lam.droplevel(0).idxmin())
-        at = w[w["model.width"] == width]
-        reg = at[at["objective.diversity"] == lam].set_index("seed")
-        base = at[at["objective.diversity"] == 0.0].set_index("seed")
-        for seed in sorted(set(reg.index) & set(base.index)):
-            rows.append({"width": int(width), "lambda": lam, "seed": seed,
-                         "test_reg": float(reg.at[seed, "test_loss"]),
-                         "test_0": float(base.at[seed, "test_loss"]),
-                         "train_reg": float(reg.at[seed, "data_loss"]),
-                         "train_0": float(base.at[seed, "data_loss"])})
-    return pd.DataFrame(rows)
+    train losses at it and at lambda = 0 (see :func:`overparam.experiments._xie2017.chosen`)."""
+    return xie.chosen(_width_runs(runs), "valid_loss", "test_loss", "data_loss")
 
 
 def effects(runs: pd.DataFrame) -> pd.DataFrame:
     """Per width: the chosen lambda, mean test loss with and without it, the mean paired
     difference, its standard error and the relative change."""
-    c = chosen(runs)
-    rows = []
-    for width, g in c.groupby("width"):
-        diff = g["test_reg"] - g["test_0"]
-        se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
-        rows.append({"width": int(width), "lambda": float(g["lambda"].iloc[0]),
-                     "test_reg": float(g["test_reg"].mean()),
-                     "test_0": float(g["test_0"].mean()),
-                     "diff": float(diff.mean()), "se": se,
-                     "relative": float(diff.mean() / g["test_0"].mean()),
-                     "lower": bool(diff.mean() < -2 * se), "seeds": len(diff)})
-    return pd.DataFrame(rows)
+    return xie.effects(chosen(runs))
 
 
 def reach(runs: pd.DataFrame) -> pd.DataFrame:
@@ -173,10 +148,6 @@ def reach(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _r(x: float, digits: int = 4) -> float:
-    return float(f"{x:.{digits}g}")
-
-
 def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
     out = []
     eff = effects(runs)
@@ -188,8 +159,10 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
                      "standard errors of the paired difference over the seeds",
         "paper": "seed summary: test error lower by up to 25 % for small networks",
         "measured": {f"width_{int(r.width)}": {
-            "lambda": _r(r["lambda"]), "test_with": _r(r.test_reg), "test_without": _r(r.test_0),
-            "relative": round(r.relative, 4), "diff_over_se": round(r["diff"] / r.se, 2)}
+            "lambda": xie.sig(r["lambda"]), "test_with": xie.sig(r.test_reg),
+            "test_without": xie.sig(r.test_0),
+            "relative": round(r.relative, 4),
+            "diff_over_se": round(r["diff"] / r.se, 2) if r.se > 0 else None}
             for _, r in small.iterrows()},
         "holds": bool(len(small)) and bool(small["lower"].all())})
     w = _width_runs(runs)
@@ -203,7 +176,7 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
         "paper": "the training-loss bound from s_m(D) (notes, section 2)",
         "measured": {"points": int(len(t)), "finite_bound": int(len(finite)),
                      "above_bound": int(over.sum()),
-                     "median_ratio": _r(float((finite["data_loss"]
+                     "median_ratio": xie.sig(float((finite["data_loss"]
                                                / finite["loss_bound"]).median()))
                      if len(finite) else None},
         "holds": bool(len(finite)) and not bool(over.any())})
@@ -226,8 +199,8 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
         "measured": {"fraction": {f"width_{int(r.width)}": round(r.fraction, 3)
                                   for _, r in rr.iterrows()},
                      "largest_drop": round(max(drops, default=0.0), 3),
-                     "discrepancy_reached": _r(float(rr["disc_reached"].mean())),
-                     "discrepancy_stuck": _r(float(rr["disc_stuck"].mean()))},
+                     "discrepancy_reached": xie.sig(float(rr["disc_reached"].mean())),
+                     "discrepancy_stuck": xie.sig(float(rr["disc_stuck"].mean()))},
         "holds": len(frac) > 1 and frac[-1] >= 0.95 and max(drops) <= 0.1})
     return mark_known_mismatches(out, KNOWN_MISMATCHES)
 

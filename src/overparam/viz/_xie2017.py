@@ -56,22 +56,8 @@ def synthetic_figure(chosen: pd.DataFrame, effects: pd.DataFrame, reach: pd.Data
     m ||grad L||^2 / (2 s_m(D)^2) along training at the largest width."""
     fig, axes = subplots(1, 4)
     ax = axes[0][0]
-    seeds = int(chosen.groupby("width").size().max()) if len(chosen) else 0
-    for col, train, color, label in (("test_0", "train_0", "tab:blue", "lambda = 0"),
-                                     ("test_reg", "train_reg", "tab:red",
-                                      "lambda chosen on validation")):
-        g = chosen.groupby("width")
-        mean, lo, hi = g[col].mean(), g[col].min(), g[col].max()
-        ax.errorbar(mean.index, mean, yerr=[mean - lo, hi - mean], color=color, marker="o",
-                    ms=4, capsize=2, label=f"test, {label}")
-        ax.plot(mean.index, g[train].mean(), color=color, ls="--", lw=1, label=f"train, {label}")
-    ax.set_xscale("log", base=2)
+    _with_without(ax, chosen, "squared loss")
     ax.set_yscale("log")
-    ax.set_xlabel("width n")
-    ax.set_ylabel("squared loss")
-    ax.set_title(f"error vs width ({seeds} seeds, bars min-max)", fontsize=9)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=6)
     ax = axes[0][1]
     ax.plot(reach["width"], reach["fraction"], marker="o", color="black")
     if len(realizable):
@@ -112,3 +98,67 @@ def synthetic_figure(chosen: pd.DataFrame, effects: pd.DataFrame, reach: pd.Data
     ax.legend(fontsize=7)
     fig.suptitle(title)
     return save(fig, directory, name)
+
+
+def _with_without(ax, chosen: pd.DataFrame, label_of: str) -> None:
+    """Mean over seeds of test (solid) and train (dashed) against width, without the
+    regularizer (blue) and with the chosen lambda (red), bars min-max."""
+    g = chosen.groupby("width")
+    for col, train, color, label in (("test_0", "train_0", "tab:blue", "lambda = 0"),
+                                     ("test_reg", "train_reg", "tab:red",
+                                      "lambda chosen on validation")):
+        mean, lo, hi = g[col].mean(), g[col].min(), g[col].max()
+        ax.errorbar(mean.index, mean, yerr=[mean - lo, hi - mean], color=color, marker="o",
+                    ms=4, capsize=2, label=f"test, {label}")
+        ax.plot(mean.index, g[train].mean(), color=color, ls="--", lw=1,
+                label=f"train, {label}")
+    seeds = int(g.size().max()) if len(chosen) else 0
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("width n")
+    ax.set_ylabel(label_of)
+    ax.set_title(f"{label_of} vs width ({seeds} seeds, bars min-max)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+
+
+def mnist_figure(chosen: pd.DataFrame, along: pd.DataFrame, runs: pd.DataFrame,
+                 directory: Path, name: str, title: str) -> Path:
+    """Three panels: test and train error (%) against width with the validation-chosen
+    lambda and without the regularizer; test error along training (epochs, mean over
+    seeds); the first layer's final discrepancy against lambda, per width."""
+    fig, axes = subplots(1, 3)
+    _with_without(axes[0][0], chosen, "error (%)")
+    ax = axes[0][1]
+    widths = sorted(set(along["model.width"])) if len(along) else []
+    colors = dict(zip(widths, _cmap_colors(len(widths))))
+    for (width, lam), rows in along.groupby(["model.width", "objective.diversity"]):
+        mean = rows.groupby("epoch")["test_error_rate"].mean()
+        ax.plot(mean.index, mean, color=colors[width], ls="-" if lam == 0 else "--",
+                label=f"n = {int(width)}, " + ("lambda = 0" if lam == 0 else f"lambda = {lam:.3g}"))
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("test error (%)")
+    ax.set_title("test error along training (mean over seeds)", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=6)
+    ax = axes[0][2]
+    lams = sorted(set(runs["objective.diversity"])) if len(runs) else []
+    for width, rows in runs.groupby("model.width"):
+        mean = rows.groupby("objective.diversity")["discrepancy"].mean()
+        ax.plot([lams.index(v) for v in mean.index], mean, marker="o", ms=4,
+                color=colors.get(width), label=f"n = {int(width)}")
+    ax.set_xticks(range(len(lams)), [f"{v:.2g}" for v in lams], fontsize=7)
+    ax.set_xlabel("diversity weight lambda")
+    ax.set_ylabel("final L2 lune discrepancy (first layer)")
+    ax.set_title("the regularizer's effect on the units", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.suptitle(title)
+    return save(fig, directory, name)
+
+
+def _cmap_colors(n: int) -> list:
+    import matplotlib
+
+    cmap = matplotlib.colormaps["viridis"]
+    return [cmap(i / max(n - 1, 1) * 0.9) for i in range(n)]
