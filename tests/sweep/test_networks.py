@@ -129,3 +129,33 @@ def test_bad_dataset_file_exits_2_with_one_line(tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "y_train" in lines[0], done.stderr
     assert not (tmp_path / "out" / "bad").exists()
+
+
+def _program_keys(sweep: dict) -> list[tuple]:
+    """The compiled-program key of each run of ``sweep`` (runs with equal keys batch)."""
+    from overparam.sweep import SweepConfig
+    from overparam.sweep._build import ProblemCache, gd_group_key
+    from overparam.sweep._grid import expand
+
+    cache = ProblemCache()
+    runs = expand(SweepConfig.model_validate(sweep))
+    return [gd_group_key(r, cache.get(r.problem, r.dtype)) for r in runs]
+
+
+def test_label_noise_learning_rate_and_lambda_batch_in_one_program_widths_one_each(tmp_path):
+    sweep = {**SWEEP, "seeds": [0],
+             "train": {**SWEEP["train"], "max_steps": 100, "log_every": 50},
+             "grid": {"problem.noise": [0.0, 0.1], "optimizer.learning_rate": [0.1, 0.2],
+                      "objective.diversity": [0.0, 0.05]}}
+    assert len(set(_program_keys(sweep))) == 1
+    widths = {**sweep, "grid": {"model.width": [4, 8, 12], "objective.diversity": [0.0, 0.1]}}
+    assert len(set(_program_keys(widths))) == 3
+    batched = op.run(sweep, out=tmp_path / "a", progress=False)
+    single = op.run(sweep, out=tmp_path / "b", progress=False, max_batch=1)
+    key = ["problem.noise", "optimizer.learning_rate", "objective.diversity"]
+    a = batched.runs.sort_values(key).reset_index(drop=True)
+    b = single.runs.sort_values(key).reset_index(drop=True)
+    np.testing.assert_allclose(a[COLS].to_numpy(float), b[COLS].to_numpy(float), rtol=2e-4)
+    # label noise changes the training targets only: the noisy runs fit worse at equal lr
+    noisy = a.set_index(key)["data_loss"]
+    assert (noisy.xs(0.1, level=0).to_numpy() > noisy.xs(0.0, level=0).to_numpy()).all()
