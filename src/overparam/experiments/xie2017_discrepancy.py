@@ -13,7 +13,9 @@ regularizer, s_m(D) and the discrepancy logged as they move.
 
 Claims (thresholds from the issue): lower discrepancy goes with larger s_m(D), a rank
 correlation below -0.9 over the unit sets; at the largest spread s_m(D) comes within 5 % of
-sqrt(n lambda_min(K)), the limit for perfectly diverse units.
+sqrt(n lambda_min(K)), the limit for perfectly diverse units. At n = 400 that holds with the
+paper profile's 10 seeds (0.9535) and not with the quick profile's 3 (0.950): a known
+mismatch of the quick profile only.
 """
 
 import numpy as np
@@ -36,10 +38,13 @@ MEASURES = ["s_min_D", "discrepancy", "kernel_lambda_min", "data_loss"]
 TRAIN_MEASURES = ["s_min_D", "discrepancy", "kernel_lambda_min", "data_loss", "loss_bound"]
 LEARNING_RATE = 0.05
 DIVERSITY = 0.1
+# known on the quick profile (3 seeds per spread) only: the paper profile's 10 seeds give
+# 0.9535 at n = 400, which holds
 KNOWN_MISMATCHES = {
     "limit-base":
-        "at n = 400 the widest unit sets reach 0.94-0.955 of sqrt(n lambda_min(K)) on five "
-        "data draws (the notes' own draw: 0.97); at n = 1600 the gap is about halved",
+        "with 3 seeds the widest unit sets at n = 400 reach 0.950 of sqrt(n lambda_min(K)), "
+        "0.94-0.955 on five data draws (the notes' own draw: 0.97; the paper profile's 10 "
+        "seeds: 0.9535); at n = 1600 the gap is about halved",
 }
 
 
@@ -108,6 +113,9 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
                          "limit": round(float(widest["limit"].mean()), 4),
                          "ratio": round(ratio, 4)},
             "holds": abs(ratio - 1) <= LIMIT_TOL})
+    seeds = sets.groupby(["case", "spread"])["seed"].nunique().min() if len(sets) else 0
+    if seeds >= len(PROFILES["paper"]["seeds"]):
+        return out  # the paper profile: every claim is expected to hold
     return mark_known_mismatches(out, {k: v for k, v in KNOWN_MISMATCHES.items()
                                        if k in {c["name"] for c in out}})
 

@@ -20,7 +20,9 @@ Claims (thresholds from the issue): ``regularizer-width-<n>``: at width n the me
 error over the seeds with the chosen lambda is lower than without the regularizer by more
 than two standard errors of the paired difference (the seed summary: 0.2-0.7 points lower at
 every width). ``error-falls-with-width``: without the regularizer, the widest network's mean
-test error is below the narrowest's by more than two standard errors.
+test error is below the narrowest's by more than two standard errors. The known mismatches
+are the quick profile's (5,000 training images); on any other size every claim is expected
+to hold, as the paper states them.
 """
 
 import numpy as np
@@ -118,6 +120,10 @@ def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
             "paper": "test error vs number of hidden units (seed summary)",
             "measured": {f"width_{int(w)}": round(float(v), 3) for w, v in mean.items()},
             "holds": gap > 2 * se})
+    quick = set(base.get("problem.n_train", pd.Series(dtype=int))) == {
+        PROFILES["quick"]["n_train"]}
+    if not quick:  # measured on the quick profile only; elsewhere every claim is expected
+        return out
     return mark_known_mismatches(out, {k: v for k, v in KNOWN_MISMATCHES.items()
                                        if k in {c["name"] for c in out}})
 
