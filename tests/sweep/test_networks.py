@@ -159,3 +159,35 @@ def test_label_noise_learning_rate_and_lambda_batch_in_one_program_widths_one_ea
     # label noise changes the training targets only: the noisy runs fit worse at equal lr
     noisy = a.set_index(key)["data_loss"]
     assert (noisy.xs(0.1, level=0).to_numpy() > noisy.xs(0.0, level=0).to_numpy()).all()
+
+
+def test_a_minimal_toml_on_a_data_set_gets_data_measures_by_default(tmp_path):
+    """No ``measures`` or ``log_measures``: the defaults are the data measures, not the
+    matrix ones (which once failed inside the compiled loop with a traceback)."""
+    toml = tmp_path / "ts.toml"
+    toml.write_text("""name = "ts-min"
+[problem]
+kind = "teacher_student"
+m = 40
+m_test = 50
+[model]
+kind = "relu_network"
+width = 8
+[objective]
+kind = "data_squared"
+[optimizer]
+name = "gd"
+learning_rate = 0.1
+[train]
+max_steps = 20
+log_every = 10
+stop_loss = 0.0
+""")
+    out = subprocess.run([sys.executable, "-m", "overparam.cli", "run", str(toml), "--out",
+                          str(tmp_path / "out")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    runs = pd.read_parquet(tmp_path / "out" / "ts-min" / "runs.parquet")
+    traj = pd.read_parquet(tmp_path / "out" / "ts-min" / "trajectories.parquet")
+    assert runs[["data_loss", "test_loss", "discrepancy"]].notna().all().all()
+    assert {"data_loss", "test_loss", "epoch"} <= set(traj.columns)
+    assert "recon_error" not in runs.columns

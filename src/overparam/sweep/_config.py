@@ -228,6 +228,11 @@ _rebuild()
 SECTIONS = ("problem", "model", "objective", "optimizer", "train", "solver", "seed")
 
 
+# the default measures of a sweep whose problem is a data set
+DATA_MEASURES = ("data_loss", "valid_loss", "test_loss", "discrepancy")
+DATA_LOG_MEASURES = ("data_loss", "test_loss")
+
+
 class SweepConfig(Strict):
     """A grid of runs: a base run config, grid axes over dotted keys, seeds and baselines.
 
@@ -270,6 +275,23 @@ class SweepConfig(Strict):
     log_measures: list[str] = Field(default_factory=lambda: [
         "train_loss", "recon_error", "nuclear_norm", "effective_rank", "singular_values"])
     top_singular_values: NonNegInt = 10
+
+    @model_validator(mode="before")
+    @classmethod
+    def _data_set_defaults(cls, data: Any) -> Any:
+        """A data-set problem (its kind's config has ``input_dim``) gets data measures by
+        default: the matrix defaults above would need a matrix prediction."""
+        if not isinstance(data, dict) or not isinstance(data.get("problem"), dict):
+            return data
+        kind = data["problem"].get("kind")
+        if kind not in registry.PROBLEMS.names():
+            return data
+        if "input_dim" not in dir(registry.PROBLEMS.get(kind).config):
+            return data
+        data = dict(data)
+        data.setdefault("measures", list(DATA_MEASURES))
+        data.setdefault("log_measures", list(DATA_LOG_MEASURES))
+        return data
 
     @field_validator("grid")
     @classmethod
