@@ -19,6 +19,11 @@ def test_quick_sweeps_cover_both_depths_and_baselines():
     runs = [r for s in sweeps for r in expand(s)]
     grids, reps = fbd.GRIDS["quick"]
     cells = sum(len(g.ds) * len(g.xs) for g in grids.values()) * reps
+    arora_quick = [r for s in fbd.arora_sweeps("quick") for r in expand(s)]
+    assert {(r.problem.kind, r.problem.m, r.problem.d1) for r in arora_quick} == {
+        ("completion", 2000, 100)}
+    assert all(r in runs for r in arora_quick)
+    runs = [r for r in runs if r not in arora_quick]
     gd = [r for r in runs if r.method == "gd"]
     assert len(gd) == 3 * cells and {r.model.depth for r in gd} == {2, 3, 4}
     assert sorted(r.method for r in runs if r.method != "gd") == (
@@ -114,18 +119,52 @@ def test_success_is_the_experiment_threshold_for_every_method():
     assert set(lab["method"]) == {"flat", "nuclear_norm", "gd-depth2", "gd-depth3"}
 
 
+def test_the_2019_table_reports_each_method_and_leaves_the_phase_maps_alone():
+    phase = _runs(_good())
+    rows = [{"method": m, "model.depth": dep, "problem.kind": "completion", "problem.d1": 100,
+             "problem.m": 2000, "problem.p": float("nan"), "status": st, "frob_error": 1.0,
+             "recon_error": err, "hessian_trace": tr, "flat_trace_gap": gap,
+             "distance_to_flat": 0.2, "effective_rank": 5.0, "train_loss": 1e-7}
+            for m, dep, st, err, tr, gap in [
+                ("gd", 2, "converged", 6e-2, 10.0, 0.1), ("gd", 3, "converged", 1e-5, 12.0, 0.3),
+                ("gd", 3, "max_steps", 3e-5, 14.0, 0.5), ("flat", float("nan"), "converged",
+                                                          0.5, 9.0, 0.0)]]
+    runs = pd.concat([phase, pd.DataFrame(rows)], ignore_index=True)
+    table = fbd.arora_table(runs)
+    assert set(table) == {"completion m=2000"}
+    t = table["completion m=2000"]
+    assert set(t) == {"gd-depth2", "gd-depth3", "flat"}
+    assert t["gd-depth3"]["hessian_trace"] == 13.0 and t["gd-depth3"]["recon_error"] == 2e-5
+    assert t["gd-depth2"]["flat_trace_gap"] == 0.1 and t["flat"]["status"] == "converged"
+    # the 2019 rows change neither the maps nor the claims on them
+    assert fbd.cells(runs).equals(fbd.cells(phase))
+    with_2019, without = fbd.claims(runs, pd.DataFrame()), fbd.claims(phase, pd.DataFrame())
+    assert holds(with_2019) == holds(without)
+    key = "2019 problems (100 x 100, rank 5, GD from init 1e-3)"
+    assert with_2019[0]["measured"][key] == table and key not in without[0]["measured"]
+    assert fbd.arora_table(phase) == {}
+
+
 def test_smoke_run_end_to_end(tmp_path, monkeypatch):
     from overparam.experiments import reproduce
 
     monkeypatch.setattr(fbd, "MAX_STEPS", 300)
+    monkeypatch.setattr(fbd, "ARORA_SIZE", 6)
+    monkeypatch.setattr(fbd, "ARORA_RANK", 2)
+    monkeypatch.setattr(fbd, "ARORA_STEPS", 300)
+    monkeypatch.setitem(fbd.ARORA, "quick", {"completion": (24,)})
     monkeypatch.setitem(fbd.GRIDS, "quick", ({
         fbd.SENSING: fbd.ding.Grid((5,), (2.5,)), fbd.COMPLETION: fbd.ding.Grid((5,), (0.9,))},
         1))
     result = reproduce("flat-by-depth", "quick", tmp_path, progress=False)
     runs = pd.read_parquet(tmp_path / "flat-by-depth" / "runs.parquet")
     assert sorted(runs["method"].value_counts().items()) == [
-        ("flat", 2), ("gd", 6), ("nuclear_norm", 2)]
+        ("flat", 3), ("gd", 9), ("nuclear_norm", 3)]
     assert runs.loc[runs["method"] == "gd", "distance_to_flat"].notna().all()
     assert [p.name for p in result.figures] == ["depth-phase.png"]
     claims = json.loads((tmp_path / "flat-by-depth" / "claims.json").read_text())["claims"]
     assert [c["name"] for c in claims] == CLAIMS
+    table = claims[0]["measured"]["2019 problems (100 x 100, rank 5, GD from init 1e-3)"]
+    assert set(table["completion m=24"]) == {"flat", "nuclear_norm", "gd-depth2", "gd-depth3",
+                                             "gd-depth4"}
+    assert all(v["hessian_trace"] > 0 for v in table["completion m=24"].values())

@@ -42,10 +42,17 @@ and the share of runs stopped at ``max_steps``: from init 1e-6, depth 4 escapes 
 the origin slowly, and in the quick profile most depth-4 runs end unconverged (its map shows
 optimization not finished, not an implicit bias).
 
-The paper profile adds the 2019 experiments' problems (:func:`arora_sweeps`: 100 x 100,
-rank 5, completion m = 1000, 2000, 5000 and sensing m = 2000, 5000, Arora et al.'s GD at
-depths 2-4) with the same measures; it has not been run on the 2-core CPU (the sensing part
-is a GPU job, as ``arora2019-sensing --profile paper``).
+**The 2019 problems** (:func:`arora_sweeps`, :data:`ARORA`): the Hessian traces of depth-2,
+-3 and -4 GD solutions on Arora et al.'s own problems (100 x 100, rank 5, RMS-1 truth, their
+GD: Gaussian init 1e-3, GroupRMSprop lr 1e-3, stop at train loss 1e-6), beside the flat and
+exact nuclear-norm solutions' traces at their factors, with the reconstruction error, the
+distance to the flat solution and the effective rank (:func:`arora_table`, in every claim's
+``measured``; no claim is made on them: the question is open). Quick: completion at
+m = 2000 (where depth 3 recovers and depth 2 does not, in Arora et al.'s Fig. 1). Paper:
+completion m = 1000, 2000, 5000 and sensing m = 2000, 5000; it has not been run on the
+2-core CPU (the sensing part is a GPU job, as ``arora2019-sensing --profile paper``). The
+Hessian trace of a depth-N factorization sums over N factors: only depth 2 compares with
+the two-factor traces of the convex solutions.
 """
 
 import numpy as np
@@ -80,24 +87,30 @@ HALF = 0.5  # the success rate that locates a transition
 MEASURES = ["train_loss", "frob_error", "distance_to_flat", "hessian_trace", "effective_rank"]
 LABELS = {"flat": "flat (convex relaxation)", "nuclear_norm": "min nuclear norm",
           "gd-depth2": "GD, depth 2", "gd-depth3": "GD, depth 3", "gd-depth4": "GD, depth 4"}
-# the 2019 experiments' problems (paper profile only): 100 x 100, rank 5, RMS-1 truth,
-# m observed entries or Gaussian measurements, Arora et al.'s GD (init 1e-3, stop at 1e-6)
-ARORA = {"completion": (1000, 2000, 5000), "sensing": (2000, 5000)}
+# the 2019 experiments' problems by profile: 100 x 100, rank 5, RMS-1 truth, m observed
+# entries or Gaussian measurements, Arora et al.'s GD (init 1e-3, stop at 1e-6)
+ARORA = {"quick": {"completion": (2000,)},
+         "paper": {"completion": (1000, 2000, 5000), "sensing": (2000, 5000)}}
+ARORA_SIZE, ARORA_RANK, ARORA_STEPS = 100, 5, 200_000
+ARORA_MEASURES = [*MEASURES, "recon_error", "flat_trace_gap"]
 
 
-def arora_sweeps() -> list[SweepConfig]:
+def arora_sweeps(profile: str = "paper") -> list[SweepConfig]:
     """The Hessian traces of depth-2/3/4 GD solutions on the 2019 problems, beside the flat
-    and exact nuclear-norm solutions' traces (paper profile: hours on a 2-core CPU)."""
+    and exact nuclear-norm solutions' traces (the paper profile's sensing part is hours on a
+    2-core CPU)."""
     out = []
-    for kind, ms in ARORA.items():
+    for kind, ms in ARORA[profile].items():
         out.append(SweepConfig(
             name=f"fbd-arora-{kind}",
-            problem={"kind": kind, "d1": 100, "d2": 100, "rank": 5, "m": ms[0], "seed": 0},
+            problem={"kind": kind, "d1": ARORA_SIZE, "d2": ARORA_SIZE, "rank": ARORA_RANK,
+                     "m": ms[0], "seed": 0},
             model={"kind": "deep_factorization", "init": "gaussian", "init_scale": 1e-3},
             optimizer={"name": "group_rmsprop", "learning_rate": 1e-3},
-            train={"max_steps": 200_000, "log_every": 10_000, "stop_loss": 1e-6},
+            train={"max_steps": ARORA_STEPS, "log_every": max(1, ARORA_STEPS // 20),
+                   "stop_loss": 1e-6},
             grid={"problem.m": list(ms), "model.depth": list(DEPTHS)},
-            baselines=[FLAT, NUCLEAR], measures=MEASURES, log_measures=["train_loss"]))
+            baselines=[FLAT, NUCLEAR], measures=ARORA_MEASURES, log_measures=["train_loss"]))
     return out
 
 
@@ -105,7 +118,7 @@ def sweeps(profile: str) -> list[SweepConfig]:
     """Per problem kind, one sweep of GD at every depth over its grid, with the flat and
     nuclear-norm baselines (paper: and :func:`arora_sweeps`)."""
     grids, reps = GRIDS[profile]
-    out = [] if profile == "quick" else arora_sweeps()
+    out = arora_sweeps(profile)
     for kind, g in grids.items():
         tables = [ding.problem(kind, d, x, s) for d in g.ds for x in g.xs for s in range(reps)]
         out.append(SweepConfig(
@@ -121,8 +134,9 @@ def sweeps(profile: str) -> list[SweepConfig]:
 
 
 def labelled(runs: pd.DataFrame) -> pd.DataFrame:
-    """The runs with ``method`` ``gd-depthN`` for GD rows and ``success`` by :data:`SUCCESS`."""
-    out = runs.copy()
+    """The phase-map runs (the 2019 problems left out) with ``method`` ``gd-depthN`` for GD
+    rows and ``success`` by :data:`SUCCESS`."""
+    out = runs[runs["problem.kind"].isin(GRIDS["quick"][0])].copy()
     gd = out["method"] == "gd"
     depth = out.get("model.depth", pd.Series(np.nan, index=out.index))
     out.loc[gd, "method"] = "gd-depth" + depth[gd].astype(int).astype(str)
@@ -217,14 +231,40 @@ def _traces(runs: pd.DataFrame) -> dict:
             for (kind, method), g in lab.groupby(["problem.kind", "method"])}
 
 
+def arora_table(runs: pd.DataFrame) -> dict:
+    """On the 2019 problems, per ``"kind m=..."`` and method (GD by depth, the flat and
+    nuclear-norm solutions at their factors): Hessian trace, its gap to the flat solution's
+    (``flat_trace_gap``), distance to the flat solution, reconstruction error, effective rank,
+    train loss and status (medians and the most common status over the runs of a cell)."""
+    kinds = {k for p in ARORA.values() for k in p}
+    a = runs[runs["problem.kind"].isin(kinds)].copy()
+    if not len(a):
+        return {}
+    depth = a.get("model.depth", pd.Series(np.nan, index=a.index))
+    gd = a["method"] == "gd"
+    a.loc[gd, "method"] = "gd-depth" + depth[gd].astype(int).astype(str)
+    out = {}
+    for (kind, m, method), g in a.groupby(["problem.kind", "problem.m", "method"]):
+        row = {c: _r(g[c].astype(float).median()) for c in
+               ("hessian_trace", "flat_trace_gap", "distance_to_flat", "effective_rank")
+               if c in g}
+        row.update({c: float(f"{g[c].astype(float).median():.3g}")
+                    for c in ("recon_error", "train_loss") if c in g})
+        row["status"] = str(g["status"].mode().iloc[0])
+        out.setdefault(f"{kind} m={int(m)}", {})[method] = row
+    return out
+
+
 def claims(runs: pd.DataFrame, traj: pd.DataFrame) -> list[dict]:
     c = cells(runs)
     w = _wide(c)
     out = [_beats_claim(w, "gd-depth3", True), _beats_claim(w, "gd-depth2", False),
            _threshold_claim(c)]
-    traces = _traces(runs)
+    traces, arora = _traces(runs), arora_table(runs)
     for claim in out:
         claim["measured"]["solutions by method (medians)"] = traces
+        if arora:
+            claim["measured"]["2019 problems (100 x 100, rank 5, GD from init 1e-3)"] = arora
     return out
 
 
