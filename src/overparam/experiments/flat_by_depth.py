@@ -133,13 +133,19 @@ def sweeps(profile: str) -> list[SweepConfig]:
     return out
 
 
-def labelled(runs: pd.DataFrame) -> pd.DataFrame:
-    """The phase-map runs (the 2019 problems left out) with ``method`` ``gd-depthN`` for GD
-    rows and ``success`` by :data:`SUCCESS`."""
-    out = runs[runs["problem.kind"].isin(GRIDS["quick"][0])].copy()
+def _by_depth(runs: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``runs`` whose GD rows have ``method`` ``gd-depthN``."""
+    out = runs.copy()
     gd = out["method"] == "gd"
     depth = out.get("model.depth", pd.Series(np.nan, index=out.index))
     out.loc[gd, "method"] = "gd-depth" + depth[gd].astype(int).astype(str)
+    return out
+
+
+def labelled(runs: pd.DataFrame) -> pd.DataFrame:
+    """The phase-map runs (the 2019 problems left out) with ``method`` ``gd-depthN`` for GD
+    rows and ``success`` by :data:`SUCCESS`."""
+    out = _by_depth(runs[runs["problem.kind"].isin(GRIDS["quick"][0])])
     out["success"] = (out["frob_error"].astype(float) < SUCCESS).astype(float)
     return out
 
@@ -237,12 +243,9 @@ def arora_table(runs: pd.DataFrame) -> dict:
     (``flat_trace_gap``), distance to the flat solution, reconstruction error, effective rank,
     train loss and status (medians and the most common status over the runs of a cell)."""
     kinds = {k for p in ARORA.values() for k in p}
-    a = runs[runs["problem.kind"].isin(kinds)].copy()
+    a = _by_depth(runs[runs["problem.kind"].isin(kinds)])
     if not len(a):
         return {}
-    depth = a.get("model.depth", pd.Series(np.nan, index=a.index))
-    gd = a["method"] == "gd"
-    a.loc[gd, "method"] = "gd-depth" + depth[gd].astype(int).astype(str)
     out = {}
     for (kind, m, method), g in a.groupby(["problem.kind", "problem.m", "method"]):
         row = {c: _r(g[c].astype(float).median()) for c in
