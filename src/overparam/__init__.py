@@ -1,7 +1,8 @@
 """overparam: a laboratory for implicit regularization in overparameterized models.
 
-Reproduces Arora, Cohen, Hu, Luo 2019 (deep matrix factorization) and, in progress, Ding et al.
-2022 (flat minima) and Xie, Liang, Song 2017 (diverse networks): batched JAX training of many
+Reproduces Arora, Cohen, Hu, Luo 2019 (deep matrix factorization, with Razin & Cohen 2020's
+2x2 case), Ding, Drusvyatskiy, Fazel, Harchaoui 2022 (flat minima) and Xie, Liang, Song 2017
+(diverse networks): batched JAX training of many
 runs at once, every diagnostic on any run, results as Parquet, figures and checked claims.
 
 Names are imported on first use, so ``import overparam`` is quick and starts no JAX. The entry
@@ -25,4 +26,9 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "use_all_cpu_cores": "overparam._runtime",
     "enable_compilation_cache": "overparam._runtime",
     "registry": "overparam.registry",
+    # bad input raises these, each with one line naming the field or file
+    "OverparamError": "overparam.errors",
+    "ConfigError": "overparam.errors",
+    "DataError": "overparam.errors",
+    "StoreError": "overparam.errors",
 })

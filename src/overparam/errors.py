@@ -123,6 +123,10 @@ def format_validation_error(error, prefix: str = "") -> str:
         loc = [x for x in e["loc"] if not _is_tag(x, tags)]
         ctx = e.get("ctx") or {}
         msg = e["msg"].removeprefix("Value error, ")
+        if not loc and isinstance(ctx.get("error"), ConfigError):
+            # a model's own __init__ (SweepConfig) already made its one line
+            parts.setdefault(msg, f"{prefix}.{msg}" if prefix else msg)
+            continue
         if e["type"] == "union_tag_invalid":
             kind = ctx.get("discriminator", "'kind'").strip("'")
             loc = loc + [kind]

@@ -1,7 +1,10 @@
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from overparam.errors import ConfigError
+from overparam.experiments._runner import check_sweep
 from overparam.sweep import RunConfig, SweepConfig, expand, flatten, run_id
 
 
@@ -9,7 +12,7 @@ def _sweep(**kw):
     base = dict(name="t", problem={"kind": "completion", "d1": 10, "d2": 10, "rank": 2, "m": 30},
                 train={"max_steps": 100})
     base.update(kw)
-    return SweepConfig.model_validate(base)
+    return SweepConfig(**base)
 
 
 def test_grid_expands_product_times_seeds_plus_baselines():
@@ -64,9 +67,48 @@ def test_bad_values_name_the_field(sweep, message):
     (dict(name="bad name!"), "name"),
 ])
 def test_bad_sweep_shapes_are_refused(sweep, message):
-    """SweepConfig's own validation: pydantic's ValidationError, not yet a ConfigError."""
-    with pytest.raises(ValidationError, match=message):
+    """SweepConfig's own validation raises the one-line ConfigError, not pydantic's error."""
+    with pytest.raises(ConfigError, match=message) as info:
         _sweep(**sweep)
+    assert "\n" not in str(info.value)
+    assert not isinstance(info.value, ValidationError)
+
+
+def _toml(data: dict) -> str:
+    """A flat TOML document of ``data`` (scalars, lists and one level of tables): JSON's
+    strings, numbers and arrays are TOML's."""
+    top = [f"{k} = {json.dumps(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    tables = [f"[{k}]\n" + "\n".join(f"{json.dumps(kk)} = {json.dumps(vv)}"
+                                      for kk, vv in v.items())
+              for k, v in data.items() if isinstance(v, dict)]
+    return "\n".join(top + tables) + "\n"
+
+
+@pytest.mark.parametrize("bad, field", [
+    (dict(seeds=[-1]), "seeds[0]"),
+    (dict(name="bad name!"), "name"),
+    (dict(measures=["nuclear"]), "measures"),
+    (dict(problem={"kind": "completion", "d1": 10, "d2": 10, "rank": 2, "m": -3}), "problem.m"),
+    (dict(problem={"kind": "completion", "d1": 10, "d2": 10, "rank": 2, "mm": 30}),
+     "problem.mm"),
+    (dict(model={"depth": 0}), "model.depth"),
+    (dict(grid={"model.depth": ["three", 2]}), "grid point (model.depth='three'): model.depth"),
+])
+def test_python_mapping_and_toml_give_the_same_line(tmp_path, bad, field):
+    """SweepConfig(...), a mapping and a TOML file of the same bad sweep all raise one
+    ConfigError line naming the field (the file's prefixed by its path)."""
+    data = {**dict(name="t", problem={"kind": "completion", "d1": 10, "d2": 10, "rank": 2,
+                                      "m": 30}, train={"max_steps": 100}), **bad}
+    path = tmp_path / "s.toml"
+    path.write_text(_toml(data))
+    lines = []
+    for make in (lambda: SweepConfig(**data), lambda: check_sweep(data),
+                 lambda: check_sweep(path)):
+        with pytest.raises(ConfigError) as info:
+            make()
+        lines.append(str(info.value).removeprefix(f"{path}: "))
+    assert len(set(lines)) == 1, lines
+    assert lines[0].startswith(field) and "\n" not in lines[0], lines[0]
 
 
 def test_run_needs_exactly_one_method():

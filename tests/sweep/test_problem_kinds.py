@@ -99,16 +99,14 @@ def test_bad_baseline_tables_are_refused(baselines, message):
     ({**RAZIN, "values": [1.0, float("nan"), 0.0]}, "finite"),
 ])
 def test_bad_entries_are_refused(problem, message):
-    sweep = SweepConfig(name="bad", problem=problem)
     with pytest.raises(ConfigError, match=message):
-        expand(sweep)
+        SweepConfig(name="bad", problem=problem)
 
 
 def test_positive_det_on_a_rectangular_problem_is_refused():
-    sweep = SweepConfig(name="bad", problem={"kind": "completion", "d1": 6, "d2": 5, "rank": 1,
-                                              "m": 20}, model={"positive_det": True})
     with pytest.raises(ConfigError, match="positive_det needs square"):
-        expand(sweep)
+        SweepConfig(name="bad", problem={"kind": "completion", "d1": 6, "d2": 5, "rank": 1,
+                                         "m": 20}, model={"positive_det": True})
 
 
 def test_movielens_problem_from_a_small_ratings_file(tmp_path):

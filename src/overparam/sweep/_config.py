@@ -276,6 +276,26 @@ class SweepConfig(Strict):
         "train_loss", "recon_error", "nuclear_norm", "effective_rank", "singular_values"])
     top_singular_values: NonNegInt = 10
 
+    def __init__(self, /, **data: Any) -> None:
+        """Validate as a TOML file is validated: a bad value raises one
+        :class:`~overparam.errors.ConfigError` line naming the field (for the sections, the
+        first grid point is checked here; :func:`~overparam.sweep.expand` checks every one).
+        The ``imports`` are imported first, so that the sections may use their kinds."""
+        from pydantic import ValidationError
+
+        from overparam._imports import import_kinds
+        from overparam.errors import ConfigError, format_validation_error
+        from overparam.sweep._grid import check_first_point
+
+        imports = data.get("imports")
+        if isinstance(imports, list) and all(isinstance(m, str) for m in imports):
+            import_kinds(imports)
+        try:
+            super().__init__(**data)
+        except ValidationError as e:
+            raise ConfigError(format_validation_error(e)) from None
+        check_first_point(self)
+
     @model_validator(mode="before")
     @classmethod
     def _data_set_defaults(cls, data: Any) -> Any:

@@ -4,6 +4,7 @@ import copy
 import hashlib
 import itertools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -53,28 +54,47 @@ def _validate(tree: dict[str, Any], context: str) -> RunConfig:
         raise ConfigError(context + format_validation_error(e)) from None
 
 
-def expand(sweep: SweepConfig) -> list[RunConfig]:
-    """All runs of a sweep: the grid's product times the seeds, then the baselines.
-
-    Baselines (e.g. the nuclear-norm solution) run once per distinct problem of the sweep.
-    """
+def _base_tree(sweep: SweepConfig) -> dict[str, Any]:
     base: dict[str, Any] = {"problem": dict(sweep.problem)}
     if sweep.solver is not None:
         base["solver"] = dict(sweep.solver)
     else:
         base.update(model=dict(sweep.model), objective=dict(sweep.objective),
                     optimizer=dict(sweep.optimizer), train=dict(sweep.train))
-    keys = list(sweep.grid)
-    runs: list[RunConfig] = []
+    return base
+
+
+def _points(sweep: SweepConfig) -> Iterator[tuple[dict[str, Any], str]]:
+    """Each grid point's config tree (without its seed) and the context its errors name."""
+    base, keys = _base_tree(sweep), list(sweep.grid)
     for values in itertools.product(*(sweep.grid[k] for k in keys)):
         tree = copy.deepcopy(base)
         for k, v in zip(keys, values):
             _set_dotted(tree, k, v)
         point = ", ".join(f"{k}={v!r}" for k, v in zip(keys, values))
-        context = f"grid point ({point}): " if point else ""
-        seeds = [0] if sweep.solver is not None else sweep.seeds
-        for seed in seeds:
-            runs.append(_validate({**tree, "seed": seed}, context))
+        yield tree, f"grid point ({point}): " if point else ""
+
+
+def _seeds(sweep: SweepConfig) -> list[int]:
+    return [0] if sweep.solver is not None else sweep.seeds
+
+
+def check_first_point(sweep: SweepConfig) -> None:
+    """Validate the sweep's first run as :func:`expand` does (the same one-line
+    :class:`~overparam.errors.ConfigError`), without expanding the grid: what
+    ``SweepConfig(...)`` checks when it is constructed."""
+    for tree, context in _points(sweep):
+        _validate({**tree, "seed": _seeds(sweep)[0]}, context)
+        return
+
+
+def expand(sweep: SweepConfig) -> list[RunConfig]:
+    """All runs of a sweep: the grid's product times the seeds, then the baselines.
+
+    Baselines (e.g. the nuclear-norm solution) run once per distinct problem of the sweep.
+    """
+    runs = [_validate({**tree, "seed": seed}, context)
+            for tree, context in _points(sweep) for seed in _seeds(sweep)]
     runs.extend(_baselines(sweep, runs))
     return list({run_id(r): r for r in runs}.values())
 
