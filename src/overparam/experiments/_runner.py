@@ -1,7 +1,7 @@
 """Running experiments and user sweeps end to end: runs, store, figures, claims."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -29,6 +29,8 @@ class Result:
     figures: list[Path]
     claims: list[dict]
     ran: int  # runs executed now (the rest came from the store)
+    # the sessions that ran the store's runs: packages, devices, precision, git commit
+    environments: list[dict] = field(default_factory=list)
 
     @property
     def all_hold(self) -> bool:
@@ -105,7 +107,7 @@ def _finish(store: Store, ids: set[str], plot, claims: list[ClaimSpec], custom,
     figures = plot(runs, traj, store.root)
     outcomes = [evaluate_claim(c, runs) for c in claims] + custom(runs, traj)
     write_json({"experiment": store.experiment, "claims": outcomes}, store.root / "claims.json")
-    return Result(store.root, runs, traj, figures, outcomes, ran)
+    return Result(store.root, runs, traj, figures, outcomes, ran, store.environments())
 
 
 def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,

@@ -20,6 +20,7 @@ from overparam.configs import batched_values
 from overparam.errors import ConfigError, DataError
 from overparam.sweep._build import ProblemCache
 from overparam.sweep._config import RunConfig
+from overparam.sweep._environment import environment, finished
 from overparam.sweep._grid import run_id
 from overparam.sweep._store import Store
 from overparam.sweep._work import (
@@ -269,7 +270,11 @@ def execute(
     columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("runs"), TimeElapsedColumn(), TextColumn("{task.fields[note]}")]
     stop = threading.Event()
+    session = environment(len(todo))
+    store.record_environment(session)
     with Progress(*columns, disable=not progress, transient=False) as bar:
         task = bar.add_task(store.experiment, total=len(todo), note="")
         executor.run(items, store, _Bar(bar, task, stop))
+    wanted = {run_id(r) for r in todo}
+    store.record_environment(finished(session, len(store.finished_ids() & wanted)))
     return len(todo)

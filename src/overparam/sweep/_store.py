@@ -3,6 +3,8 @@
 Layout of ``DIR/``::
 
     manifest.json          format version and experiment name (refuses mixing experiments)
+    environment.json       one record per session that ran runs: packages, devices, precision,
+                           git commit (see :mod:`overparam.sweep._environment`)
     parts/runs-*.parquet   one part per batch of finished runs (a run is done iff its row is here)
     parts/traj-*.parquet   their trajectories, written before the runs part
     runs.parquet           consolidated rows, one per run
@@ -114,6 +116,28 @@ class Store:
                            self.manifest)
         except OSError as e:
             raise StoreError(f"output {self.root}: cannot write ({e.strerror or e})") from None
+
+    @property
+    def environment_file(self) -> Path:
+        return self.root / "environment.json"
+
+    def environments(self) -> list[dict]:
+        """The sessions that ran this store's runs, oldest first (see
+        :mod:`overparam.sweep._environment`); unreadable records are a StoreError."""
+        try:
+            data = json.loads(self.environment_file.read_text())
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as e:
+            raise StoreError(f"{self.environment_file}: unreadable ({e})") from None
+        if not isinstance(data, dict) or not isinstance(data.get("sessions"), list):
+            raise StoreError(f"{self.environment_file}: unreadable (no 'sessions' list)")
+        return data["sessions"]
+
+    def record_environment(self, record: dict) -> None:
+        """Add a session's record, or replace the one with its ``session`` id (atomic)."""
+        sessions = [s for s in self.environments() if s.get("session") != record["session"]]
+        write_json({"sessions": [*sessions, record]}, self.environment_file)
 
     def _part_files(self, pattern: str) -> list[Path]:
         return sorted(self.parts.glob(pattern)) if self.parts.is_dir() else []
