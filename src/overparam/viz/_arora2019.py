@@ -5,17 +5,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from overparam.viz._style import METHOD_STYLE, depth_style, save, subplots
+from overparam.viz._style import (
+    METHOD_STYLE,
+    depth_style,
+    errorbar,
+    save,
+    seeds_note,
+    spread,
+    subplots,
+)
 
 MEASURE_LABELS = {
     "recon_error": "reconstruction error",
     "nuclear_norm": "nuclear norm",
     "effective_rank": "effective rank",
 }
-
-
-def _mean_std(df: pd.DataFrame, x: str, y: str) -> pd.DataFrame:
-    return df.groupby(x)[y].agg(["mean", "std"]).reset_index().fillna(0.0)
 
 
 def error_vs_observations(runs: pd.DataFrame, directory: Path, name: str, title: str) -> Path:
@@ -25,18 +29,21 @@ def error_vs_observations(runs: pd.DataFrame, directory: Path, name: str, title:
     for ax, rank in zip(axes[0], ranks):
         sub = runs[runs["problem.rank"] == rank]
         gd = sub[sub["method"] == "gd"]
+        counts = []
         for depth in sorted(gd["model.depth"].unique()):
-            s = _mean_std(gd[gd["model.depth"] == depth], "problem.m", "recon_error")
-            ax.errorbar(s["problem.m"], s["mean"], yerr=s["std"], capsize=2, **depth_style(depth))
+            s = spread(gd[gd["model.depth"] == depth], "problem.m", "recon_error", log=True)
+            errorbar(ax, s, "problem.m", **depth_style(depth))
+            counts += list(s["n"])
         nn = sub[sub["method"] == "nuclear_norm"]
         if len(nn):
-            s = _mean_std(nn, "problem.m", "recon_error")
-            ax.plot(s["problem.m"], s["mean"], **METHOD_STYLE["nuclear_norm"])
+            s = spread(nn, "problem.m", "recon_error", log=True)
+            ax.plot(s["problem.m"], s["center"], **METHOD_STYLE["nuclear_norm"])
         d1, d2 = int(sub["problem.d1"].iloc[0]), int(sub["problem.d2"].iloc[0])
         ax.set_yscale("log")
         ax.set_xlabel("number of observations m")
         ax.set_ylabel("reconstruction error  ||W - W*||² / ||W*||²")
-        ax.set_title(f"{d1}x{d2}, rank {int(rank)}")
+        ax.set_title(f"{d1}x{d2}, rank {int(rank)}\n{seeds_note(counts, log=True)}",
+                     fontsize=9)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     fig.suptitle(title)
@@ -53,9 +60,12 @@ def measures_vs_init(runs: pd.DataFrame, directory: Path, name: str, title: str)
         gd = sub[sub["method"] == "gd"].copy()
         gd["x"] = gd["model.init_scale"] * np.sqrt(gd["problem.d2"])
         for ax, measure in zip(row, measures):
+            log = measure == "recon_error"
+            counts = []
             for depth in sorted(gd["model.depth"].unique()):
-                s = _mean_std(gd[gd["model.depth"] == depth], "x", measure)
-                ax.errorbar(s["x"], s["mean"], yerr=s["std"], capsize=2, **depth_style(depth))
+                s = spread(gd[gd["model.depth"] == depth], "x", measure, log=log)
+                errorbar(ax, s, "x", **depth_style(depth))
+                counts += list(s["n"])
             for method in ("nuclear_norm", "truth"):
                 base = sub[sub["method"] == method]
                 if len(base) and not (method == "truth" and measure == "recon_error"):
@@ -63,10 +73,11 @@ def measures_vs_init(runs: pd.DataFrame, directory: Path, name: str, title: str)
                                                         METHOD_STYLE[method].items()
                                                         if k != "marker"})
             ax.set_xscale("log")
-            if measure == "recon_error":
+            if log:
                 ax.set_yscale("log")
             ax.set_xlabel("init scale x sqrt(n)  (≈ ||W(0)||_F)")
-            ax.set_title(f"{MEASURE_LABELS[measure]}, m = {int(m)}")
+            ax.set_title(f"{MEASURE_LABELS[measure]}, m = {int(m)}\n"
+                         f"{seeds_note(counts, log=log)}", fontsize=9)
             ax.grid(alpha=0.3, which="both")
     axes[0][1].legend(fontsize=8)  # the nuclear-norm panel shows every reference line
     fig.suptitle(title)

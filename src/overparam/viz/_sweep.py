@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from overparam.viz._style import METHOD_STYLE, save, subplots
+from overparam.viz._style import METHOD_STYLE, errorbar, save, seeds_note, spread, subplots
 
 MAX_TRAJECTORIES = 64
 SKIP = {"run_id", "experiment", "method", "status", "config", "overparam_version", "dtype",
@@ -63,6 +63,8 @@ def _final(runs: pd.DataFrame, directory: Path) -> Path:
     fig, axes = subplots(1, len(measures))
     gd = runs[runs["method"] == "gd"]
     for ax, measure in zip(axes[0], measures):
+        log = measure in ("recon_error", "train_loss") and bool((gd[measure] > 0).all())
+        counts = []
         groups = gd.groupby(others, dropna=False) if others else [((), gd)]
         for key, g in groups:
             key = key if isinstance(key, tuple) else (key,)
@@ -70,20 +72,21 @@ def _final(runs: pd.DataFrame, directory: Path) -> Path:
             if x is None:
                 ax.bar(label, g[measure].mean())
                 continue
-            stats = g.groupby(x)[measure].agg(["mean", "std"]).reset_index()
-            ax.errorbar(stats[x], stats["mean"], yerr=stats["std"].fillna(0), marker="o",
-                        capsize=2, label=label)
+            stats = spread(g, x, measure, log=log)
+            errorbar(ax, stats, x, marker="o", label=label)
+            counts += list(stats["n"])
         for method, style in METHOD_STYLE.items():
             base = runs[runs["method"] == method]
             if len(base) and measure in base and x is not None and x.startswith("problem."):
                 stats = base.groupby(x)[measure].mean()
                 ax.plot(stats.index, stats.values, **style)
-        ax.set_title(measure)
+        ax.set_title(f"{measure}\n{seeds_note(counts, log=log)}" if counts else measure,
+                     fontsize=9)
         if x is not None:
             ax.set_xlabel(x)
             if x.endswith(("init_scale", "learning_rate")):
                 ax.set_xscale("log")
-        if measure in ("recon_error", "train_loss") and (gd[measure] > 0).all():
+        if log:
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
     if axes[0][0].get_legend_handles_labels()[0]:  # a sweep without a grid has no labels
