@@ -49,8 +49,12 @@ exact nuclear-norm solutions' traces at their factors, with the reconstruction e
 distance to the flat solution and the effective rank (:func:`arora_table`, in every claim's
 ``measured``; no claim is made on them: the question is open). Quick: completion at
 m = 2000 (where depth 3 recovers and depth 2 does not, in Arora et al.'s Fig. 1). Paper:
-completion m = 1000, 2000, 5000 and sensing m = 2000, 5000; it has not been run on the
-2-core CPU (the sensing part is a GPU job, as ``arora2019-sensing --profile paper``). The
+completion m = 1000, 2000, 5000 and sensing m = 2000, 5000. Its sensing sweep at m = 2000
+alone took 10.5 minutes on the 2-core CPU (2026-12-04; about 33,000 steps per depth, each
+streaming the 2000 x 10^4 operator): depth-2 GD ends at reconstruction error 0.021, trace
+9.06 against the flat factors' 8.81 (gap 2.9 %), distance 0.15 from the flat solution,
+which itself recovers the truth (as the nuclear norm does); depths 3 and 4 recover (9.5e-6,
+5.4e-6) at distance 0.003 and 0.002. The whole paper profile has not been run. The
 Hessian trace of a depth-N factorization sums over N factors: only depth 2 compares with
 the two-factor traces of the convex solutions.
 """
