@@ -26,6 +26,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "use_all_cpu_cores": "overparam._runtime",
     "enable_compilation_cache": "overparam._runtime",
     "registry": "overparam.registry",
+    "write_report": "overparam.report",
     # bad input raises these, each with one line naming the field or file
     "OverparamError": "overparam.errors",
     "ConfigError": "overparam.errors",

@@ -1,4 +1,4 @@
-"""Command line: ``overparam list | reproduce NAME | run FILE.toml``.
+"""Command line: ``overparam list | reproduce NAME|all | run FILE.toml | report [DIR]``.
 
 Thin by design: it parses flags and calls :mod:`overparam.experiments`. Bad input prints one
 line naming the field or file and the reason, and exits with code 2, before anything is written.
@@ -9,6 +9,7 @@ import sys
 
 EXIT_BAD_INPUT = 2
 EXIT_CLAIMS_FAIL = 1
+ALL = "all"  # reproduce every experiment, then write the report
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,12 +46,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="exit with code 1 when a claim does not hold (or when one "
                              "marked as a known mismatch holds)")
     r = sub.add_parser("reproduce", parents=[common], help="reproduce a paper figure")
-    r.add_argument("name", help="experiment name (see 'overparam list')")
+    r.add_argument("name", help="experiment name (see 'overparam list'), or 'all': every "
+                                "experiment with the profile, then the report")
     r.add_argument("--profile", default="quick", help="quick (minutes on a CPU) or paper")
     r.add_argument("--solver", choices=["jax", "cvxpy"], default=None,
                    help="backend of the nuclear-norm baseline (default: jax)")
     u = sub.add_parser("run", parents=[common], help="run a sweep from a TOML file")
     u.add_argument("file", help="sweep TOML file")
+    h = sub.add_parser("report", help="one self-contained HTML page of every experiment and "
+                                      "claim under a results directory")
+    h.add_argument("results", nargs="?", default="results",
+                   help="results directory (default: results)")
+    h.add_argument("--out", default=None,
+                   help="HTML file to write (default: RESULTS/report.html)")
     return p
 
 
@@ -91,7 +99,14 @@ def _check_light(args) -> None:
         raise ConfigError(f"--executor: unknown executor {args.executor!r}"
                           f"{closest(args.executor, registry.EXECUTORS)} (one of "
                           f"{', '.join(map(repr, registry.EXECUTORS))})")
-    if args.command == "reproduce":
+    if args.command == "reproduce" and args.name == ALL:
+        from overparam.experiments._catalog import CATALOG
+
+        profiles = sorted({p for e in CATALOG.values() for p in e.profiles})
+        if args.profile not in profiles:
+            raise ConfigError(f"--profile: unknown profile {args.profile!r}; choose from "
+                              f"{profiles}{closest(args.profile, profiles)}")
+    elif args.command == "reproduce":
         from overparam.experiments._catalog import check_name
 
         entry = check_name(args.name)
@@ -102,6 +117,52 @@ def _check_light(args) -> None:
         from overparam.experiments._load import load_sweep
 
         load_sweep(args.file)
+
+
+def _report(results: str, out: str | None) -> int:
+    from overparam.errors import OverparamError
+    from overparam.report import write_report
+
+    try:
+        path = write_report(results, out)
+    except OverparamError as e:
+        print("error: " + " ".join(str(e).splitlines()), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {path}")
+    return 0
+
+
+def _reproduce_all(args, opts) -> int:
+    """Every experiment that has the profile, one after the other (each with its progress
+    bar and claims), then the report. An experiment whose data cannot be had (a DataError)
+    is skipped with one line; with ``--check`` a skip, like a claim not as stated, exits 1."""
+    import time
+
+    from overparam.errors import DataError
+    from overparam.experiments import reproduce
+    from overparam.experiments._catalog import CATALOG
+    from overparam.report import write_report
+
+    names = [n for n, e in CATALOG.items() if args.profile in e.profiles]
+    start, ok, skipped = time.perf_counter(), True, []
+    for i, name in enumerate(names, 1):
+        print(f"[{i}/{len(names)}] {name} ({args.profile}); "
+              f"{time.perf_counter() - start:.0f} s so far", flush=True)
+        t = time.perf_counter()
+        try:
+            result = reproduce(name, args.profile, solver=args.solver, **opts)
+        except DataError as e:
+            print(f"skipped {name}: " + " ".join(str(e).splitlines()), flush=True)
+            skipped.append(name)
+            continue
+        _print_claims(result)
+        print(f"{name}: {time.perf_counter() - t:.0f} s", flush=True)
+        ok = ok and result.all_hold
+    path = write_report(args.out, None)
+    print(f"{len(names) - len(skipped)} experiments in {time.perf_counter() - start:.0f} s"
+          + (f" ({len(skipped)} skipped: {', '.join(skipped)})" if skipped else "")
+          + f"; wrote {path}")
+    return EXIT_CLAIMS_FAIL if args.check and (not ok or skipped) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, e in CATALOG.items():
             print(f"{name:<{width}}  {e.summary}")
         return 0
+    if args.command == "report":
+        return _report(args.results, args.out)
     try:
         _check_light(args)
     except OverparamError as e:
@@ -134,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress,
                     executor=args.executor)
+        if args.command == "reproduce" and args.name == ALL:
+            return _reproduce_all(args, opts)
         if args.command == "reproduce":
             result = reproduce(args.name, args.profile, solver=args.solver, **opts)
         else:

@@ -97,8 +97,15 @@ def _execute(name: str, plan, out: Path, max_batch, progress,
     return store, ids, ran
 
 
+def _config(name: str, plan, **about) -> dict:
+    """What ``config.json`` records: the experiment, its profile and every sweep's config."""
+    return {"experiment": name, **about,
+            "sweeps": [sweep.model_dump(mode="json") for sweep, _ in plan]}
+
+
 def _finish(store: Store, ids: set[str], plot, claims: list[ClaimSpec], custom,
-            ran: int) -> Result:
+            ran: int, config: dict) -> Result:
+    write_json(config, store.root / "config.json")
     runs, traj = store.consolidate()
     if len(runs):
         runs = runs[runs["run_id"].isin(ids)].reset_index(drop=True)
@@ -132,8 +139,10 @@ def reproduce(name: str, profile: str = "quick", out: str | Path = "results", *,
         raise ConfigError(f"--solver: must be 'jax' or 'cvxpy', got {solver!r}")
     plan = _plan([_with_solver(s, solver) for s in experiment.sweeps[profile]()])
     store, ids, ran = _execute(name, plan, out, max_batch, progress, executor)
+    config = _config(name, plan, paper=experiment.paper, summary=experiment.summary,
+                     profile=profile)
     return _finish(store, ids, experiment.plot, experiment.claims(profile),
-                   experiment.custom_claims, ran)
+                   experiment.custom_claims, ran, config)
 
 
 def _load(sweep, claims) -> tuple[SweepConfig, list[ClaimSpec], list]:
@@ -176,4 +185,5 @@ def run(sweep: SweepConfig | Mapping | str | Path, out: str | Path = "results", 
     out = _check_options(out, max_batch, progress)
     sweep, claims, plan = _load(sweep, claims)
     store, ids, ran = _execute(sweep.name, plan, out, max_batch, progress, executor)
-    return _finish(store, ids, plot_sweep, claims, lambda runs, traj: [], ran)
+    config = _config(sweep.name, plan, paper="", summary=sweep.description, profile=None)
+    return _finish(store, ids, plot_sweep, claims, lambda runs, traj: [], ran, config)

@@ -55,9 +55,9 @@ problem and cell (label noise and the trace penalty included) is in each claim's
 quick profile (the issue fixes only the verdict's thresholds).
 
 The paper profile (d = 12, 10 repetitions, 480 GD runs) uses the same step sizes; on the
-2-core CPU it took 13 min 55 s (2026-12-03) and its 5 claims held. Deep factorizations (depths 2-4, their phase maps and Hessian traces beside the
-convex solutions) are the experiment ``flat-by-depth``
-(:mod:`overparam.experiments.flat_by_depth`).
+2-core CPU it took 13 min 55 s (2026-12-03) and its 5 claims held. Deep factorizations
+(depths 2-4, their phase maps and Hessian traces beside the convex solutions) are the
+experiment ``flat-by-depth`` (:mod:`overparam.experiments.flat_by_depth`).
 """
 
 import numpy as np
