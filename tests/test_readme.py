@@ -28,3 +28,10 @@ def test_toml_example_is_a_valid_sweep():
     claims = data.pop("claims")
     runs = expand(SweepConfig.model_validate(data))
     assert len(runs) == 2 * 3 * 2 + 3 * 2 and claims
+
+
+def test_local_images_exist():
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README.read_text())
+    assert images, "the README shows the report"
+    for image in images:
+        assert (README.parent / image).is_file(), image
