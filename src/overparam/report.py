@@ -274,7 +274,13 @@ def _claims_table(experiments: list[_Experiment]) -> str:
 def write_report(results: str | Path, out: str | Path | None = None) -> Path:
     """Write the HTML report of every experiment under ``results`` to ``out`` (default
     ``results/report.html``); return its path. A directory without results, or an output
-    path that is a directory, is a :class:`~overparam.errors.ConfigError`."""
+    path that is a directory, is a :class:`~overparam.errors.ConfigError`.
+
+    Example (``overparam report results/ --out report.html`` on the command line)::
+
+        op.reproduce("ding2022-depth", out="results")
+        op.write_report("results", "report.html")   # open it in any browser, offline
+    """
     results = Path(results)
     if not results.is_dir():
         raise ConfigError(f"results: {results} is not a directory")

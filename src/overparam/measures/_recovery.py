@@ -15,6 +15,16 @@ def reconstruction_error(problem: MatrixProblem, x: Array) -> Array:
        \text{ has RMS 1}
 
     Observed entries are included, as in the paper's "loss/test". NaN when the truth is unknown.
+
+    Example: the zero matrix is off by exactly 1.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from overparam.problems import low_rank_truth, make_completion
+    >>> truth = low_rank_truth(jax.random.PRNGKey(0), 6, 6, rank=2)
+    >>> problem = make_completion(jax.random.PRNGKey(1), truth, m=20)
+    >>> float(reconstruction_error(problem, jnp.zeros((6, 6)))), float(reconstruction_error(
+    ...     problem, truth))
+    (1.0, 0.0)
     """
     if problem.truth is None:
         return jnp.asarray(jnp.nan, x.dtype)
@@ -30,6 +40,18 @@ def unobserved_error(problem: MatrixProblem, x: Array) -> Array:
 
     Defined for entry-sampling (completion) problems, whose operator has an ``entry_mask()``;
     NaN otherwise or when no entry is unobserved.
+
+    Example: the truth on the observed entries and zero elsewhere is wrong only off them.
+
+    >>> import jax, jax.numpy as jnp
+    >>> from overparam.problems import low_rank_truth, make_completion
+    >>> truth = low_rank_truth(jax.random.PRNGKey(0), 6, 6, rank=2)
+    >>> problem = make_completion(jax.random.PRNGKey(1), truth, m=20)
+    >>> seen = problem.operator.entry_mask() > 0
+    >>> hidden = truth * ~seen
+    >>> want = jnp.sum(hidden**2) / jnp.sum(~seen) / jnp.mean(truth**2)
+    >>> bool(jnp.isclose(unobserved_error(problem, truth * seen), want))
+    True
     """
     mask = problem.operator.entry_mask()
     if problem.truth is None or mask is None:

@@ -11,12 +11,25 @@ def singular_values(x: Array) -> Array:
     """Singular values of ``x`` (shape (d1, d2)) in descending order, shape (min(d1, d2),).
 
     Safe to batch across CPU devices (see :mod:`overparam._linalg`); not differentiable.
+
+    Example:
+
+    >>> import jax.numpy as jnp
+    >>> singular_values(jnp.array([[3.0, 0.0], [0.0, -4.0]])).tolist()
+    [4.0, 3.0]
     """
     return svdvals(x)
 
 
 def nuclear_norm(x: Array) -> Array:
-    r"""Nuclear (trace) norm :math:`\|X\|_* = \sum_i \sigma_i(X)`."""
+    r"""Nuclear (trace) norm :math:`\|X\|_* = \sum_i \sigma_i(X)`.
+
+    Example:
+
+    >>> import jax.numpy as jnp
+    >>> float(nuclear_norm(jnp.array([[3.0, 0.0], [0.0, -4.0]])))
+    7.0
+    """
     return jnp.sum(singular_values(x))
 
 
@@ -30,6 +43,12 @@ def effective_rank(x: Array) -> Array:
 
     References: O. Roy, M. Vetterli, "The effective rank: a measure of effective
     dimensionality", EUSIPCO 2007; used in Arora et al. 2019, Fig. 2.
+
+    Example: two equal singular values and a zero one give exactly 2.
+
+    >>> import jax.numpy as jnp
+    >>> round(float(effective_rank(jnp.diag(jnp.array([5.0, 5.0, 0.0])))), 5)
+    2.0
     """
     s = singular_values(x)
     p = s / jnp.sum(s)
@@ -42,6 +61,12 @@ def schatten_quasi_norm(x: Array, p) -> Array:
 
     Arora et al. 2019 consider :math:`p = 2/N` for a depth-N factorization (their code logs
     :math:`\sum_i\sigma_i^{2/N}`, the p-th power of this value).
+
+    Example: singular values 4 and 1 at p = 1/2 give (2 + 1)^2 = 9.
+
+    >>> import jax.numpy as jnp
+    >>> round(float(schatten_quasi_norm(jnp.diag(jnp.array([4.0, 1.0])), 0.5)), 4)
+    9.0
     """
     s = singular_values(x)
     return jnp.sum(s**p) ** (1.0 / p)

@@ -92,6 +92,16 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
     """All runs of a sweep: the grid's product times the seeds, then the baselines.
 
     Baselines (e.g. the nuclear-norm solution) run once per distinct problem of the sweep.
+
+    Example: 2 depths x 2 values of m x 2 seeds, and one baseline per problem (2 values of m).
+
+    >>> from overparam.sweep import SweepConfig, expand
+    >>> runs = expand(SweepConfig(
+    ...     name="s", problem={"kind": "completion", "d1": 6, "d2": 6, "rank": 1},
+    ...     grid={"model.depth": [2, 3], "problem.m": [10, 20]}, seeds=[0, 1],
+    ...     baselines=["nuclear_norm"]))
+    >>> len(runs), sum(r.solver is not None for r in runs)
+    (10, 2)
     """
     runs = [_validate({**tree, "seed": seed}, context)
             for tree, context in _points(sweep) for seed in _seeds(sweep)]
