@@ -92,7 +92,8 @@ def depth_summary(table: pd.DataFrame, truth: np.ndarray | None,
         ax.set_xscale("log", base=2)
         ax.set_xticks(depths, [str(int(k)) for k in depths])
         ax.set_xlabel("depth k")
-        ax.set_title(label, fontsize=9)
+        seeds = int(flat.groupby("depth").size().max()) if len(flat) else 0
+        ax.set_title(f"{label}\n({seeds} seeds per depth)", fontsize=9)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
     ax_v, ax_s = axes[0][2], axes[0][3]

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from overparam.measures._schatten_ps import SCHATTEN_PS
-from overparam.viz._style import save, subplots
+from overparam.viz._style import save, seeds_note, spread, subplots
 
 ORDER = {"gd": 0, "nuclear_norm": 1, "schatten": 2, "truth": 3}
 
@@ -32,15 +32,20 @@ def solutions_by_method(runs: pd.DataFrame, label: Callable, ps: list[float], di
             k = SCHATTEN_PS.index(p)
             sub[panels[2 + j]] = sub["schatten_quasi_norms"].map(
                 lambda v, k=k: float(np.asarray(v)[k] / ref[k]) if ref is not None else np.nan)
-        means = sub.groupby("solution", sort=False)[panels].mean()
+        order = list(dict.fromkeys(sub["solution"]))
         for ax, panel in zip(row, panels):
-            ax.bar(range(len(means)), means[panel], color="tab:blue")
-            ax.set_xticks(range(len(means)), means.index, rotation=60, ha="right", fontsize=7)
-            if panel == "recon_error":
+            log = panel == "recon_error"
+            stats = spread(sub, "solution", panel, log=log).set_index("solution").reindex(order)
+            ax.bar(range(len(order)), stats["center"], color="tab:blue",
+                   yerr=[stats["center"] - stats["min"], stats["max"] - stats["center"]],
+                   capsize=2, error_kw={"lw": 0.8})
+            ax.set_xticks(range(len(order)), order, rotation=60, ha="right", fontsize=7)
+            if log:
                 ax.set_yscale("log")
             if panel.startswith("S_"):
                 ax.axhline(1.0, color="gray", ls=":", lw=1)
-            ax.set_title(f"m = {int(m)}: {panel}", fontsize=9)
+            ax.set_title(f"m = {int(m)}: {panel}\n{seeds_note(stats['n'].dropna(), log=log)}",
+                         fontsize=8)
             ax.grid(alpha=0.3, axis="y")
     fig.suptitle(title)
     return save(fig, directory, name)
