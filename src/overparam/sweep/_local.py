@@ -8,11 +8,23 @@ wherever it likes) and the items write store parts; the head then consolidates.
 """
 
 import threading
+import time
 from collections.abc import Sequence
 
 import jax
 import numpy as np
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Column
+from rich.text import Text
 
 from overparam import registry
 from overparam._runtime import dtype_context
@@ -267,14 +279,53 @@ def execute(
     if isinstance(executor, str):
         executor = (LocalExecutor(cache=cache) if executor == "local"
                     else make_executor(executor))
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("runs"), TimeElapsedColumn(), TextColumn("{task.fields[note]}")]
     stop = threading.Event()
     session = environment(len(todo))
     store.record_environment(session)
-    with Progress(*columns, disable=not progress, transient=False) as bar:
+    console = Console(stderr=True)
+    shown = progress and console.is_terminal  # quiet in logs and pipes
+    start = time.perf_counter()
+    with Progress(*PROGRESS_COLUMNS, console=console, disable=not shown, expand=True,
+                  transient=False) as bar:
         task = bar.add_task(store.experiment, total=len(todo), note="")
         executor.run(items, store, _Bar(bar, task, stop))
     wanted = {run_id(r) for r in todo}
-    store.record_environment(finished(session, len(store.finished_ids() & wanted)))
+    rows = store.runs()
+    rows = rows[rows["run_id"].isin(wanted)] if len(rows) else rows
+    store.record_environment(finished(session, len(rows)))
+    if progress:
+        console.print(summary_line(store.experiment, rows, len(todo),
+                                   time.perf_counter() - start), highlight=False)
     return len(todo)
+
+
+# statuses that say the run failed (max_steps, a certified failure to recover and singular
+# weights are results, not failures of the run)
+FAILURES = ("diverged",)
+
+
+class _RateColumn(ProgressColumn):
+    """Runs per second so far."""
+
+    def render(self, task) -> Text:
+        rate = task.completed / task.elapsed if task.elapsed else 0.0
+        return Text(f"{rate:.3g} runs/s" if task.completed else "- runs/s")
+
+
+# the counts first; what each device is doing last, cut to the terminal's width
+PROGRESS_COLUMNS = (TextColumn("[bold]{task.description}"), BarColumn(bar_width=24),
+                    MofNCompleteColumn(), TextColumn("runs"), _RateColumn(), TimeElapsedColumn(),
+                    TextColumn("left"), TimeRemainingColumn(),
+                    TextColumn("{task.fields[note]}",
+                               table_column=Column(ratio=1, no_wrap=True, overflow="ellipsis")))
+
+
+def summary_line(name: str, rows, expected: int, seconds: float) -> str:
+    """``NAME: 12/12 runs stored in 3.4 s (3.5 runs/s); converged 10, max_steps 2``: what a
+    session ran, with every status that is not a success counted as a failure."""
+    counts = rows["status"].value_counts().to_dict() if len(rows) and "status" in rows else {}
+    statuses = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    failed = sum(v for k, v in counts.items() if k in FAILURES)
+    rate = len(rows) / seconds if seconds > 0 else float("inf")
+    return (f"{name}: {len(rows)}/{expected} runs stored in {seconds:.1f} s ({rate:.3g} runs/s)"
+            + (f"; {statuses}" if statuses else "") + f"; {failed} failed")
