@@ -15,6 +15,7 @@ are stacked along the batch axis (see :func:`batched_values` and :func:`static_k
 module imports pydantic only (no JAX), so configs validate without starting JAX.
 """
 
+import functools
 import json
 from typing import Annotated, Any, TypeVar
 
@@ -45,8 +46,10 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+@functools.cache
 def batched_field_names(cls: type[BaseModel]) -> tuple[str, ...]:
-    """Names of the fields of ``cls`` declared :data:`Batched`."""
+    """Names of the fields of ``cls`` declared :data:`Batched` (cached per class: a sweep of
+    100,000 runs asks three times per run)."""
     return tuple(name for name, f in cls.model_fields.items()
                  if any(m is BATCHED for m in f.metadata))
 

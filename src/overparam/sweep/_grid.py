@@ -103,8 +103,15 @@ def expand(sweep: SweepConfig) -> list[RunConfig]:
     >>> len(runs), sum(r.solver is not None for r in runs)
     (10, 2)
     """
-    runs = [_validate({**tree, "seed": seed}, context)
-            for tree, context in _points(sweep) for seed in _seeds(sweep)]
+    seeds = _seeds(sweep)
+    runs = []
+    for tree, context in _points(sweep):
+        # one validation per grid point: the seeds (validated by SweepConfig) change nothing
+        # else, and a copy shares the point's validated sections (fast and small for sweeps
+        # of many seeds)
+        first = _validate({**tree, "seed": seeds[0]}, context)
+        runs.append(first)
+        runs.extend(first.model_copy(update={"seed": seed}) for seed in seeds[1:])
     runs.extend(_baselines(sweep, runs))
     return list({run_id(r): r for r in runs}.values())
 
