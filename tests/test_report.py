@@ -43,6 +43,8 @@ def test_verdicts_and_numbers():
     assert ours(claim) == "max recon_error = 1.235e-05 (needs <= 0.001; 3 runs)"
     custom = {"measured": {"spearman": 0.6014, "table": {str(i): i for i in range(20)}}}
     assert ours(custom) == "spearman: 0.6014"  # big tables are left to the details
+    long = ours({"measured": {f"depth {k}": [1.5, 2.5, 3.5] for k in range(40)}})
+    assert len(long) == 240 and long.endswith("…") and long.startswith("depth 0: [1.5, 2.5")
 
 
 def _sweep(name, claims):

@@ -107,9 +107,17 @@ def _fmt(x) -> str:
     return str(x)
 
 
+SHORT = 240  # characters of "our number" in the table; every number is in the details
+
+
 def ours(claim: dict) -> str:
     """Our number, short: the measured statistic and its threshold, or the measured
-    entries (large tables are left to the claim's details)."""
+    entries (large tables are left to the claim's details), cut at :data:`SHORT`."""
+    text = _ours(claim)
+    return text if len(text) <= SHORT else text[:SHORT - 1].rstrip() + "…"
+
+
+def _ours(claim: dict) -> str:
     m = claim.get("measured", {})
     if isinstance(m, dict) and "stat" in m and "value" in m:
         value = m["value"]
