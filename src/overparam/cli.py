@@ -39,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     common.add_argument("--executor", default="local",
                         help="where runs execute: a registered executor (default: local)")
+    common.add_argument("--address", default=None,
+                        help="with --executor ray: the cluster's address (default: "
+                             "$OVERPARAM_RAY_ADDRESS, else a local cluster for the sweep)")
     common.add_argument("--compile-cache", default=None, metavar="DIR",
                         help="where compiled programs are kept, or 'off' (default: "
                              "$OVERPARAM_COMPILATION_CACHE or ~/.cache/overparam/jax)")
@@ -99,6 +102,8 @@ def _check_light(args) -> None:
         raise ConfigError(f"--executor: unknown executor {args.executor!r}"
                           f"{closest(args.executor, registry.EXECUTORS)} (one of "
                           f"{', '.join(map(repr, registry.EXECUTORS))})")
+    if args.address is not None and args.executor != "ray":
+        raise ConfigError(f"--address: only with --executor ray, not {args.executor!r}")
     if args.command == "reproduce" and args.name == ALL:
         from overparam.experiments._catalog import CATALOG
 
@@ -195,8 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     enable_compilation_cache(args.compile_cache)
 
     try:
+        executor = args.executor
+        if args.address is not None:
+            from overparam.sweep._local import make_executor
+
+            executor = make_executor("ray", address=args.address)
         opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress,
-                    executor=args.executor)
+                    executor=executor)
         if args.command == "reproduce" and args.name == ALL:
             return _reproduce_all(args, opts)
         if args.command == "reproduce":

@@ -357,6 +357,8 @@ def _register_builtins() -> None:
 
     register_executor(ExecutorKind("local", "overparam.sweep._local:LocalExecutor",
                                    "in-process, one thread per device"))
+    register_executor(ExecutorKind("ray", "overparam.sweep._ray:RayExecutor",
+                                   "Ray tasks on a cluster, or a local one (the ray extra)"))
 
     m = "overparam.measures._builtin:"
     for spec in [

@@ -12,6 +12,7 @@ __getattr__, __dir__, __all__ = lazy_exports(__name__, {
     "run_id": "overparam.sweep._grid",
     "execute": "overparam.sweep._local",
     "Store": "overparam.sweep._store",
+    "RayExecutor": "overparam.sweep._ray",
     # the built-in kinds' configs, where earlier versions exported them
     "CompletionConfig": "overparam.problems.kinds.completion",
     "SensingConfig": "overparam.problems.kinds.sensing",

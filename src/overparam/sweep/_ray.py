@@ -1,0 +1,132 @@
+"""The Ray executor: each work item part a Ray task (Ray core, not Ray Tune).
+
+``--executor ray`` (or ``op.run(..., executor="ray")``) connects to the cluster at
+``address`` (``--address``, else ``$OVERPARAM_RAY_ADDRESS``, else ``$RAY_ADDRESS``), or starts
+a local one for the sweep when none is given. Every training item is split into about two
+parts per cluster CPU (so the cluster stays busy and a lost task repeats little), every
+baseline solve is its own task; each task requests ``num_cpus`` CPUs and ``num_gpus`` GPUs
+(fractions allowed). A task runs :func:`~overparam.sweep._work.run_item` on its worker's
+devices (JAX on one CPU device per requested CPU; on a GPU share, JAX's preallocation capped
+to that share) and writes its finished runs as parts of the store at the same path, which
+must be shared by every node; the head merges them as for the local executor.
+
+Ray retries a task whose worker died (``max_retries``): execution is at least once. A task
+skips the runs already in the store, and the store keeps one row per run id, so a retried or
+duplicated task never produces a duplicate row.
+"""
+
+import math
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+from overparam.errors import ConfigError
+from overparam.sweep._work import WorkItem
+
+ADDRESS_ENV = "OVERPARAM_RAY_ADDRESS"
+
+
+def ray_task(item: WorkItem, store_root: str, experiment: str, num_cpus: float = 1.0,
+             num_gpus: float = 0.0) -> int:
+    """Run ``item`` in this Ray worker: set up JAX for the task's resources (before its
+    first use in the process), skip runs the store already holds, run the rest; return
+    how many runs this task stored."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    if num_gpus:
+        os.environ.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 * min(num_gpus, 1):.3f}")
+    import jax
+
+    from overparam._runtime import enable_compilation_cache, single_threaded_blas
+    from overparam.sweep._config import RunConfig
+    from overparam.sweep._grid import run_id
+    from overparam.sweep._store import Store
+    from overparam.sweep._work import run_item
+
+    try:  # one CPU device per CPU the task holds, when JAX has not started in this worker
+        jax.config.update("jax_num_cpu_devices", max(1, int(num_cpus)))
+    except RuntimeError:
+        pass
+    single_threaded_blas()
+    enable_compilation_cache()
+    store = Store(store_root, experiment)
+    done = store.finished_ids()
+    keep = [i for i, r in enumerate(item.runs) if run_id(RunConfig.model_validate(r)) not in done]
+    if not keep:
+        return 0
+    if len(keep) < len(item.runs):
+        item = replace(item, runs=tuple(item.runs[i] for i in keep),
+                       index=tuple(item.index[i] for i in keep) if item.index else ())
+    return run_item(item, store)
+
+
+class RayExecutor:
+    """Runs work items as Ray tasks on a cluster (see the module docstring).
+
+    Args:
+      address: the cluster (``ray://host:10001`` or ``host:6379``); None starts a local one
+        (or uses ``$OVERPARAM_RAY_ADDRESS`` / ``$RAY_ADDRESS`` when set).
+      num_cpus, num_gpus: resources each task requests (fractional GPUs allowed).
+      max_retries: Ray's retries of a task whose worker died.
+      parts_per_cpu: training parts per cluster CPU.
+      task: the function each task runs (default :func:`ray_task`; tests wrap it).
+    """
+
+    def __init__(self, address: str | None = None, num_cpus: float = 1.0,
+                 num_gpus: float = 0.0, max_retries: int = 3, parts_per_cpu: int = 2,
+                 task: Callable | None = None):
+        for name, value in (("num_cpus", num_cpus), ("num_gpus", num_gpus)):
+            if not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
+                raise ConfigError(f"executor {name}: must be a number >= 0, got {value!r}")
+        if num_cpus <= 0 and num_gpus <= 0:
+            raise ConfigError("executor num_cpus: a task needs some CPU or GPU")
+        self.address = address or os.environ.get(ADDRESS_ENV) or None
+        self.num_cpus, self.num_gpus = float(num_cpus), float(num_gpus)
+        self.max_retries, self.parts_per_cpu = int(max_retries), max(1, int(parts_per_cpu))
+        self.task = task or ray_task
+
+    def _connect(self):
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("--executor ray: Ray is not installed (pip install -e '.[ray]')") \
+                from None
+        if ray.is_initialized():
+            return ray, False
+        try:
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False,
+                     configure_logging=False)
+        except ConnectionError as e:
+            raise ConfigError(f"--address: cannot connect to a Ray cluster at "
+                              f"{self.address!r} ({e})") from None
+        return ray, True
+
+    def parts(self, items: Sequence[WorkItem], cpus: float) -> list[WorkItem]:
+        """Training items split into about ``parts_per_cpu`` parts per CPU (by cost), and
+        every baseline solve alone."""
+        n = max(1, int(cpus / max(self.num_cpus, 1e-9)) * self.parts_per_cpu)
+        gd = [it for it in items if it.method == "gd"]
+        total = sum(it.cost for it in gd) or 1.0
+        out = [p for it in gd for p in it.split(max(1, round(n * it.cost / total)))]
+        return out + [p for it in items if it.method != "gd" for p in it.split(len(it.runs))]
+
+    def run(self, items: Sequence[WorkItem], store, progress) -> None:
+        ray, started = self._connect()
+        try:
+            cpus = ray.cluster_resources().get("CPU", 1.0)
+            remote = ray.remote(self.task).options(num_cpus=self.num_cpus,
+                                                   num_gpus=self.num_gpus,
+                                                   max_retries=self.max_retries)
+            pending = [remote.remote(part, str(store.root), store.experiment, self.num_cpus,
+                                     self.num_gpus) for part in self.parts(items, cpus)]
+            progress.status("ray", f"{len(pending)} tasks on {cpus:g} CPUs")
+            while pending:
+                ready, pending = ray.wait(pending, num_returns=1, timeout=0.5)
+                for ref in ready:
+                    progress.advance(ray.get(ref))
+                if progress.stopped():
+                    for ref in pending:
+                        ray.cancel(ref, force=True)
+                    return
+        finally:
+            if started:
+                ray.shutdown()
