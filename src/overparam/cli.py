@@ -42,6 +42,19 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--address", default=None,
                         help="with --executor ray: the cluster's address (default: "
                              "$OVERPARAM_RAY_ADDRESS, else a local cluster for the sweep)")
+    slurm = common.add_argument_group("with --executor slurm")
+    slurm.add_argument("--slurm-partition", default=None, help="the partition (default: the "
+                       "cluster's)")
+    slurm.add_argument("--slurm-time", type=_positive_int, default=None, metavar="MIN",
+                       help="minutes per array task (default 60)")
+    slurm.add_argument("--slurm-mem-gb", type=_positive_int, default=None, metavar="GB",
+                       help="memory per array task (default 8)")
+    slurm.add_argument("--slurm-cpus", type=_positive_int, default=None,
+                       help="CPUs per array task (default 1)")
+    slurm.add_argument("--slurm-gpus", type=int, default=None, help="GPUs per array task "
+                       "(default 0)")
+    slurm.add_argument("--slurm-array-parallelism", type=_positive_int, default=None,
+                       metavar="N", help="most array tasks running at once (default 64)")
     common.add_argument("--compile-cache", default=None, metavar="DIR",
                         help="where compiled programs are kept, or 'off' (default: "
                              "$OVERPARAM_COMPILATION_CACHE or ~/.cache/overparam/jax)")
@@ -92,6 +105,21 @@ def _print_claims(result) -> None:
                   + "; figures: " + ", ".join(p.name for p in result.figures))
 
 
+SLURM_FLAGS = {"partition": "partition", "time": "time_min", "mem_gb": "mem_gb",
+               "cpus": "cpus_per_task", "gpus": "gpus_per_node",
+               "array_parallelism": "array_parallelism"}
+
+
+def _slurm_options(args) -> dict:
+    """The --slurm-* flags given, by flag name."""
+    return {f: getattr(args, f"slurm_{f}") for f in SLURM_FLAGS
+            if getattr(args, f"slurm_{f}", None) is not None}
+
+
+def _slurm_executor_options(args) -> dict:
+    return {SLURM_FLAGS[f]: v for f, v in _slurm_options(args).items()}
+
+
 def _check_light(args) -> None:
     """What can be checked without JAX, pandas or matplotlib: the experiment's name and
     profile, or the sweep file. Raises OverparamError."""
@@ -104,6 +132,21 @@ def _check_light(args) -> None:
                           f"{', '.join(map(repr, registry.EXECUTORS))})")
     if args.address is not None and args.executor != "ray":
         raise ConfigError(f"--address: only with --executor ray, not {args.executor!r}")
+    for flag, value in _slurm_options(args).items():
+        if args.executor != "slurm":
+            raise ConfigError(f"--slurm-{flag.replace('_', '-')}: only with --executor slurm, "
+                              f"not {args.executor!r}")
+    if args.executor == "slurm":
+        from overparam.sweep._slurm import SlurmExecutor
+
+        try:  # its values checked here, named by their flags
+            SlurmExecutor(**_slurm_executor_options(args))
+        except ConfigError as e:
+            message = str(e)
+            for flag, field in SLURM_FLAGS.items():
+                message = message.replace(f"executor {field}:",
+                                          f"--slurm-{flag.replace('_', '-')}:")
+            raise ConfigError(message) from None
     if args.command == "reproduce" and args.name == ALL:
         from overparam.experiments._catalog import CATALOG
 
@@ -205,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
             from overparam.sweep._local import make_executor
 
             executor = make_executor("ray", address=args.address)
+        if args.executor == "slurm":
+            from overparam.sweep._local import make_executor
+
+            executor = make_executor("slurm", **_slurm_executor_options(args))
         opts = dict(out=args.out, max_batch=args.max_batch, progress=not args.no_progress,
                     executor=executor)
         if args.command == "reproduce" and args.name == ALL:

@@ -359,6 +359,9 @@ def _register_builtins() -> None:
                                    "in-process, one thread per device"))
     register_executor(ExecutorKind("ray", "overparam.sweep._ray:RayExecutor",
                                    "Ray tasks on a cluster, or a local one (the ray extra)"))
+    register_executor(ExecutorKind("slurm", "overparam.sweep._slurm:SlurmExecutor",
+                                   "one SLURM job array per sweep, through submitit (the slurm "
+                                   "extra)"))
 
     m = "overparam.measures._builtin:"
     for spec in [

@@ -47,10 +47,13 @@ def _same(a, b):
     for col in COLUMNS:
         x, y = a[col].to_numpy(), b[col].to_numpy()
         if x.dtype.kind == "f":
-            assert np.array_equal(x, y, equal_nan=True), col  # bit for bit on CPU
+            # equal up to float32 rounding: which runs share a batch changes the rounding
+            # (relative 1e-7 where the parts differ from the local executor's batches)
+            np.testing.assert_allclose(x, y, rtol=1e-5, err_msg=col)
         else:
             assert (x == y).all(), col
-    assert all(np.array_equal(u, v) for u, v in zip(a["singular_values"], b["singular_values"]))
+    for u, v in zip(a["singular_values"], b["singular_values"]):
+        np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-7)
 
 
 def test_a_sweep_through_ray_equals_the_local_one(cluster, local, tmp_path):
@@ -69,12 +72,12 @@ def test_a_worker_killed_mid_task_is_retried_and_nothing_is_lost_or_doubled(clus
     def kill_first_attempt(item, root, experiment, cpus, gpus):
         import os
 
-        from overparam.sweep._ray import ray_task
+        from overparam.sweep._work import run_part
 
         if not os.path.exists(marker):
             open(marker, "w").close()
             os._exit(1)  # the worker process dies in the middle of its task
-        return ray_task(item, root, experiment, cpus, gpus)
+        return run_part(item, root, experiment, cpus, gpus)
 
     result = op.run(SWEEP, out=tmp_path, progress=False,
                     executor=RayExecutor(task=kill_first_attempt))

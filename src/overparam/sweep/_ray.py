@@ -18,45 +18,13 @@ duplicated task never produces a duplicate row.
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 from overparam.errors import ConfigError
-from overparam.sweep._work import WorkItem
+from overparam.sweep._work import WorkItem, run_part
+
+ray_task = run_part  # what a task runs by default
 
 ADDRESS_ENV = "OVERPARAM_RAY_ADDRESS"
-
-
-def ray_task(item: WorkItem, store_root: str, experiment: str, num_cpus: float = 1.0,
-             num_gpus: float = 0.0) -> int:
-    """Run ``item`` in this Ray worker: set up JAX for the task's resources (before its
-    first use in the process), skip runs the store already holds, run the rest; return
-    how many runs this task stored."""
-    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
-    if num_gpus:
-        os.environ.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 * min(num_gpus, 1):.3f}")
-    import jax
-
-    from overparam._runtime import enable_compilation_cache, single_threaded_blas
-    from overparam.sweep._config import RunConfig
-    from overparam.sweep._grid import run_id
-    from overparam.sweep._store import Store
-    from overparam.sweep._work import run_item
-
-    try:  # one CPU device per CPU the task holds, when JAX has not started in this worker
-        jax.config.update("jax_num_cpu_devices", max(1, int(num_cpus)))
-    except RuntimeError:
-        pass
-    single_threaded_blas()
-    enable_compilation_cache()
-    store = Store(store_root, experiment)
-    done = store.finished_ids()
-    keep = [i for i, r in enumerate(item.runs) if run_id(RunConfig.model_validate(r)) not in done]
-    if not keep:
-        return 0
-    if len(keep) < len(item.runs):
-        item = replace(item, runs=tuple(item.runs[i] for i in keep),
-                       index=tuple(item.index[i] for i in keep) if item.index else ())
-    return run_item(item, store)
 
 
 class RayExecutor:

@@ -264,3 +264,31 @@ def run_item_in_process(item: WorkItem, store_root: str, experiment: str) -> int
 
     return run_item(item, Store(store_root, experiment))
 
+
+def run_part(item: WorkItem, store_root: str, experiment: str, num_cpus: float = 1.0,
+             num_gpus: float = 0.0) -> int:
+    """Run ``item`` in a worker process (a Ray task, a SLURM array task): set up JAX for the
+    task's resources (before its first use in the process), skip runs the store already
+    holds (a retried task repeats nothing), run the rest; return how many runs it stored."""
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
+    if num_gpus:
+        os.environ.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 * min(num_gpus, 1):.3f}")
+    from overparam._runtime import enable_compilation_cache, single_threaded_blas
+    from overparam.sweep._grid import run_id
+    from overparam.sweep._store import Store
+
+    try:  # one CPU device per CPU the task holds, when JAX has not started in this worker
+        jax.config.update("jax_num_cpu_devices", max(1, int(num_cpus)))
+    except RuntimeError:
+        pass
+    single_threaded_blas()
+    enable_compilation_cache()
+    store = Store(store_root, experiment)
+    done = store.finished_ids()
+    keep = [i for i, r in enumerate(item.runs) if run_id(RunConfig.model_validate(r)) not in done]
+    if not keep:
+        return 0
+    if len(keep) < len(item.runs):
+        item = replace(item, runs=tuple(item.runs[i] for i in keep),
+                       index=tuple(item.index[i] for i in keep) if item.index else ())
+    return run_item(item, store)
