@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 
+import numpy as np
 import pandas as pd
 import pytest
 from hardening_support import to_toml
@@ -116,6 +117,12 @@ def test_a_sweep_killed_mid_run_keeps_finished_runs_and_resumes(tmp_path):
     kept = result.runs.set_index("run_id").loc[before["run_id"]]
     pd.testing.assert_frame_equal(kept.reset_index()[before.columns], before)
     assert not list(parts.glob("*.parquet"))
+    # and every run, resumed or not, is bit for bit the run of an uninterrupted sweep
+    whole = op.run(tmp_path / "sweep.toml", out=tmp_path / "whole", progress=False).runs
+    a, b = result.runs.set_index("run_id").sort_index(), whole.set_index("run_id").sort_index()
+    assert list(a.index) == list(b.index) and a["steps"].equals(b["steps"])
+    for col in ("train_loss", "recon_error", "nuclear_norm", "effective_rank"):
+        assert np.array_equal(a[col].to_numpy(), b[col].to_numpy()), col
 
 
 CONSOLIDATOR = textwrap.dedent("""
