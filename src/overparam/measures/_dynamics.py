@@ -56,19 +56,21 @@ def sv_rate_predicted(model, params, problem) -> Array:
     return sv_rate_predicted_at(model.predict(params), problem, model.info["depth"])
 
 
-def sv_rate_predicted_at(x: Array, problem, depth: int) -> Array:
-    """:func:`sv_rate_predicted` at end-to-end matrix ``x`` of a depth-``depth`` model."""
-    u, s, vt = svd(x)
-    grad = squared_loss_gradient(problem, x)
+def sv_rate_predicted_at(x: Array, problem, depth: int, decomposition=None,
+                         grad: Array | None = None) -> Array:
+    """:func:`sv_rate_predicted` at end-to-end matrix ``x`` of a depth-``depth`` model (its
+    ``svd(x)`` and loss gradient may be given, to share them with other measures)."""
+    u, s, vt = svd(x) if decomposition is None else decomposition
+    grad = squared_loss_gradient(problem, x) if grad is None else grad
     along = jnp.einsum("ir,ij,rj->r", u, grad, vt)
     return -depth * (s * s) ** (1.0 - 1.0 / depth) * along
 
 
-def gradient_alignment(x: Array, grad: Array) -> tuple[Array, Array]:
+def gradient_alignment(x: Array, grad: Array, decomposition=None) -> tuple[Array, Array]:
     r"""Mean :math:`|\cdot|` of the diagonal and of the off-diagonal of
     :math:`U^\top \nabla\ell(W) V` (thin SVD of ``x``, so a k x k matrix with
-    k = min(d1, d2)). Off-diagonal is 0 for k = 1."""
-    u, _, vt = svd(x)
+    k = min(d1, d2); ``svd(x)`` may be given). Off-diagonal is 0 for k = 1."""
+    u, _, vt = svd(x) if decomposition is None else decomposition
     a = jnp.abs(u.T @ grad @ vt.T)
     k = a.shape[0]
     diag = jnp.sum(jnp.diagonal(a))

@@ -28,6 +28,7 @@ class MeasureContext(NamedTuple):
       key: a PRNG key for stochastic measures (fresh at every log), or None.
       factors: False when ``params`` is a baseline's bare matrix rather than the model's own
         parameters; measures that need factors are then NaN.
+      memo: what the measures of one evaluation share (see :meth:`shared`), or None.
     """
 
     model: Model
@@ -36,6 +37,18 @@ class MeasureContext(NamedTuple):
     objective: Callable | None = None
     key: Array | None = None
     factors: bool = True
+    memo: dict | None = None
+
+    def shared(self, name: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per evaluation of the measures (one log of one run), however
+        many measures ask for it under ``name``: the dynamics' measures share one SVD of the
+        end-to-end matrix instead of computing three, the spectral ones one list of singular
+        values."""
+        if self.memo is None:
+            return compute()
+        if name not in self.memo:
+            self.memo[name] = compute()
+        return self.memo[name]
 
     def prediction(self, inputs: Any = None) -> Array:
         """The model's output: the end-to-end matrix, or its outputs on ``inputs``."""
@@ -82,7 +95,7 @@ def compute_measures(
     A measure that needs what the caller cannot give (factors of a baseline, an objective,
     a key) is a scalar NaN; see :class:`overparam.registry.MeasureSpec`.
     """
-    ctx = MeasureContext(model, params, problem, objective, key, factors)
+    ctx = MeasureContext(model, params, problem, objective, key, factors, memo={})
     out = {}
     for i, name in enumerate(names):
         m = get_measure(name)

@@ -33,6 +33,18 @@ def nuclear_norm(x: Array) -> Array:
     return jnp.sum(singular_values(x))
 
 
+def effective_rank_of(s: Array) -> Array:
+    """:func:`effective_rank` from the singular values ``s``."""
+    p = s / jnp.sum(s)
+    safe = jnp.where(p > 0, p, 1.0)
+    return jnp.exp(-jnp.sum(jnp.where(p > 0, p * jnp.log(safe), 0.0)))
+
+
+def schatten_quasi_norms_of(s: Array) -> Array:
+    """:func:`schatten_quasi_norms` from the singular values ``s``."""
+    return jnp.stack([jnp.sum(s**p) ** (1.0 / p) for p in SCHATTEN_PS])
+
+
 def effective_rank(x: Array) -> Array:
     r"""Effective rank of Roy and Vetterli (2007).
 
@@ -50,10 +62,7 @@ def effective_rank(x: Array) -> Array:
     >>> round(float(effective_rank(jnp.diag(jnp.array([5.0, 5.0, 0.0])))), 5)
     2.0
     """
-    s = singular_values(x)
-    p = s / jnp.sum(s)
-    safe = jnp.where(p > 0, p, 1.0)
-    return jnp.exp(-jnp.sum(jnp.where(p > 0, p * jnp.log(safe), 0.0)))
+    return effective_rank_of(singular_values(x))
 
 
 def schatten_quasi_norm(x: Array, p) -> Array:
@@ -74,8 +83,7 @@ def schatten_quasi_norm(x: Array, p) -> Array:
 
 def schatten_quasi_norms(x: Array) -> Array:
     """:func:`schatten_quasi_norm` at every p of :data:`SCHATTEN_PS`, shape (len(SCHATTEN_PS),)."""
-    s = singular_values(x)
-    return jnp.stack([jnp.sum(s**p) ** (1.0 / p) for p in SCHATTEN_PS])
+    return schatten_quasi_norms_of(singular_values(x))
 
 
 def determinant(x: Array) -> Array:
