@@ -89,13 +89,16 @@ def nan_like(ctx: MeasureContext):
 def compute_measures(
     names: Sequence[str], model: Model, params: Params, problem: Problem, *,
     objective: Callable | None = None, key: Array | None = None, factors: bool = True,
+    share: bool = True,
 ) -> dict[str, Array]:
-    """Evaluate each named measure on one run's state.
+    """Evaluate each named measure on one run's state (``share``: measures share their SVDs
+    and gradients, see :meth:`MeasureContext.shared`; False only to measure what it saves).
 
     A measure that needs what the caller cannot give (factors of a baseline, an objective,
     a key) is a scalar NaN; see :class:`overparam.registry.MeasureSpec`.
     """
-    ctx = MeasureContext(model, params, problem, objective, key, factors, memo={})
+    ctx = MeasureContext(model, params, problem, objective, key, factors,
+                         memo={} if share else None)
     out = {}
     for i, name in enumerate(names):
         m = get_measure(name)
