@@ -40,7 +40,8 @@ BAD_TOML = {
     "missing-file": ('name="x"\n[problem]\nkind="file"\npath="/nonexistent/p.npz"\n',
                      "does not exist"),
     "malformed": ('name="x"\n[problem\n', "malformed TOML"),
-    "bad-claim": ('name="x"\n[[claims]]\nname="c"\nstatement="s"\nmeasure="recon_error"\n',
+    "bad-claim": ('name="x"\n[problem]\nkind="completion"\n[[claims]]\nname="c"\n'
+                  'statement="s"\nmeasure="recon_error"\n',
                   "exactly one of value or than"),
 }
 
