@@ -20,7 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 
 from overparam.errors import ConfigError
-from overparam.sweep._work import WorkItem, run_part
+from overparam.sweep._work import WorkItem, run_part, split_for_workers
 
 ray_task = run_part  # what a task runs by default
 
@@ -72,10 +72,7 @@ class RayExecutor:
         """Training items split into about ``parts_per_cpu`` parts per CPU (by cost), and
         every baseline solve alone."""
         n = max(1, int(cpus / max(self.num_cpus, 1e-9)) * self.parts_per_cpu)
-        gd = [it for it in items if it.method == "gd"]
-        total = sum(it.cost for it in gd) or 1.0
-        out = [p for it in gd for p in it.split(max(1, round(n * it.cost / total)))]
-        return out + [p for it in items if it.method != "gd" for p in it.split(len(it.runs))]
+        return split_for_workers(items, n)
 
     def run(self, items: Sequence[WorkItem], store, progress) -> None:
         ray, started = self._connect()

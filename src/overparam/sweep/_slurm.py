@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from overparam.errors import ConfigError
-from overparam.sweep._work import WorkItem, run_part
+from overparam.sweep._work import WorkItem, run_part, split_for_workers
 
 
 def _positive(name: str, value, integer: bool = False):
@@ -69,10 +69,7 @@ class SlurmExecutor:
     def parts(self, items: Sequence[WorkItem]) -> list[WorkItem]:
         """The array's tasks: training items split into about :attr:`n_parts` parts by
         cost, and every baseline solve alone."""
-        gd = [it for it in items if it.method == "gd"]
-        total = sum(it.cost for it in gd) or 1.0
-        out = [p for it in gd for p in it.split(max(1, round(self.n_parts * it.cost / total)))]
-        return out + [p for it in items if it.method != "gd" for p in it.split(len(it.runs))]
+        return split_for_workers(items, self.n_parts)
 
     def executor(self, folder: Path):
         """The configured submitit executor."""

@@ -265,6 +265,15 @@ def run_item_in_process(item: WorkItem, store_root: str, experiment: str) -> int
     return run_item(item, Store(store_root, experiment))
 
 
+def split_for_workers(items: Sequence[WorkItem], parts: int) -> list[WorkItem]:
+    """Items for separate worker processes (Ray tasks, SLURM array tasks): the training items
+    split into about ``parts`` parts in all, by cost, and every baseline solve alone."""
+    gd = [it for it in items if it.method == "gd"]
+    total = sum(it.cost for it in gd) or 1.0
+    out = [p for it in gd for p in it.split(max(1, round(parts * it.cost / total)))]
+    return out + [p for it in items if it.method != "gd" for p in it.split(len(it.runs))]
+
+
 def run_part(item: WorkItem, store_root: str, experiment: str, num_cpus: float = 1.0,
              num_gpus: float = 0.0) -> int:
     """Run ``item`` in a worker process (a Ray task, a SLURM array task): set up JAX for the
